@@ -1,0 +1,1 @@
+//! Sans-IO protocol core for the Azure Key Vault Certificates REST API.

@@ -1,0 +1,1 @@
+//! A local Azure Key Vault certificates service for tests and examples.

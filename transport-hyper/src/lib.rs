@@ -1,0 +1,1 @@
+//! Async Azure Key Vault Certificates client on hyper.

@@ -1,0 +1,1 @@
+//! Blocking Azure Key Vault Certificates client on ureq.
