@@ -1,0 +1,207 @@
+//! Wire encodings: Unix-second dates and the two base64 alphabets.
+//!
+//! Decoding is lenient (either alphabet, padded or not, as different service versions and
+//! recorders send them); encoding writes what the service writes: standard padded base64 for
+//! `cer`, `csr` and `x5c`, unpadded base64url for `x5t` and backup blobs.
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const URL_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
+/// Decodes base64 in either alphabet, padded or not, ignoring embedded line breaks.
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let cleaned: std::borrow::Cow<'_, str> = if text.contains(['\n', '\r', ' ']) {
+        text.chars().filter(|c| !c.is_ascii_whitespace()).collect::<String>().into()
+    } else {
+        text.into()
+    };
+    if cleaned.contains(['-', '_']) {
+        URL_LENIENT.decode(cleaned.as_bytes())
+    } else {
+        STANDARD_LENIENT.decode(cleaned.as_bytes())
+    }
+}
+
+/// Encodes with the standard alphabet and padding.
+pub fn encode_standard(bytes: &[u8]) -> String {
+    STANDARD.encode(bytes)
+}
+
+/// Encodes with the URL-safe alphabet, no padding.
+pub fn encode_url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+macro_rules! base64_option_module {
+    ($name:ident, $encode:path) => {
+        /// Serde for `Option<Vec<u8>>` carried as base64 text.
+        pub mod $name {
+            use serde::{Deserialize, Deserializer, Serializer};
+
+            /// Serializes the bytes as base64 text.
+            pub fn serialize<S: Serializer>(value: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+                match value {
+                    Some(bytes) => s.serialize_str(&$encode(bytes)),
+                    None => s.serialize_none(),
+                }
+            }
+
+            /// Deserializes base64 text (either alphabet, padded or not).
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+                let text: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
+                text.map(|t| super::decode_base64(&t).map_err(serde::de::Error::custom)).transpose()
+            }
+        }
+    };
+}
+
+base64_option_module!(base64_standard, super::encode_standard);
+base64_option_module!(base64_url, super::encode_url);
+
+/// Serde for `Vec<Vec<u8>>` carried as a list of standard base64 strings (`x5c`).
+pub mod base64_standard_list {
+    use serde::ser::SerializeSeq;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes each entry as standard base64.
+    pub fn serialize<S: Serializer>(value: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(value.len()))?;
+        for bytes in value {
+            seq.serialize_element(&super::encode_standard(bytes))?;
+        }
+        seq.end()
+    }
+
+    /// Deserializes a list of base64 strings.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        let texts: Vec<std::borrow::Cow<'de, str>> = Vec::deserialize(d)?;
+        texts.iter().map(|t| super::decode_base64(t).map_err(serde::de::Error::custom)).collect()
+    }
+}
+
+/// Serde for `Option<OffsetDateTime>` carried as Unix seconds.
+pub mod unix_time {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    /// Serializes as whole Unix seconds.
+    pub fn serialize<S: Serializer>(value: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(t) => s.serialize_i64(t.unix_timestamp()),
+            None => s.serialize_none(),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Int(i64),
+        Float(f64),
+    }
+
+    /// Deserializes Unix seconds (an integer, or a number with a fraction).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+        let n: Option<Number> = Option::deserialize(d)?;
+        let seconds = match n {
+            None => return Ok(None),
+            Some(Number::Int(i)) => i,
+            Some(Number::Float(f)) if f.is_finite() && f.abs() < 1e15 => f.floor() as i64,
+            Some(Number::Float(f)) => return Err(serde::de::Error::custom(format!("{f} is not a Unix time"))),
+        };
+        OffsetDateTime::from_unix_timestamp(seconds)
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("{seconds} is out of range for a Unix time")))
+    }
+}
+
+/// Declares an open (forward-compatible) string enum: known wire values become variants, any
+/// other value is kept in `Other` and written back unchanged.
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+            /// A value this version of the library does not know; kept as sent.
+            Other(String),
+        }
+
+        impl $name {
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)*
+                    $name::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $($wire => $name::$variant,)*
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                match value.as_str() {
+                    $($wire => $name::$variant,)*
+                    _ => $name::Other(value),
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok($name::from(value))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                Ok($name::from(text.as_ref()))
+            }
+        }
+    };
+}
+
+pub(crate) use open_enum;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_alphabets_decode() {
+        let bytes = [0xfbu8, 0xff, 0x01, 0x02];
+        assert_eq!(decode_base64(&encode_standard(&bytes)).unwrap(), bytes);
+        assert_eq!(decode_base64(&encode_url(&bytes)).unwrap(), bytes);
+        assert_eq!(decode_base64("+/8B\nAg==").unwrap(), bytes);
+        assert!(decode_base64("!!!").is_err());
+    }
+}

@@ -1,0 +1,149 @@
+//! Turning responses into models or typed errors.
+
+use http::{Response, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorDetail, ServiceError};
+use crate::operation::Operation;
+use crate::retry_after::RetryAfter;
+
+/// Parses a 2xx JSON body into `T`; any other status becomes a typed [`Error`].
+pub(crate) fn json<T: DeserializeOwned>(operation: Operation, response: &Response<Vec<u8>>) -> Result<T, Error> {
+    if !response.status().is_success() {
+        return Err(service_error(operation, response));
+    }
+    decode(response.status(), response.body())
+}
+
+/// Decodes a JSON body, naming the JSON path where decoding stopped.
+pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::unexpected(status, "the body is empty, a JSON object was expected", body));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let reason = if inner.is_eof() {
+            format!("the JSON body is truncated ({inner})")
+        } else if path == "." || path.is_empty() {
+            format!("the body is not the expected JSON: {inner}")
+        } else {
+            format!("at JSON path `{path}`: {inner}")
+        };
+        Error::unexpected(status, reason, body)
+    })?;
+    de.end().map_err(|e| Error::unexpected(status, format!("trailing data after the JSON body: {e}"), body))?;
+    Ok(value)
+}
+
+/// A 2xx with no body of interest (purge answers 204).
+pub(crate) fn empty(operation: Operation, response: &Response<Vec<u8>>) -> Result<(), Error> {
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(service_error(operation, response))
+    }
+}
+
+#[derive(Deserialize)]
+struct WireErrorBody {
+    error: Option<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    code: Option<String>,
+    message: Option<String>,
+    innererror: Option<Box<WireError>>,
+}
+
+/// Builds the typed error for a non-success response. Never fails: a body that is not the
+/// service's error JSON still gives a [`ServiceError`] with the status, and its text as message.
+pub fn service_error(operation: Operation, response: &Response<Vec<u8>>) -> Error {
+    let body = response.body();
+    let mut error = ServiceError {
+        status: response.status(),
+        code: None,
+        message: None,
+        inner: Vec::new(),
+        request_id: response.headers().get("x-ms-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        retry_after: RetryAfter::from_headers(response.headers()).and_then(|r| r.as_delay()),
+        permission: Some(operation.permission()),
+    };
+    match serde_json::from_slice::<WireErrorBody>(body) {
+        Ok(WireErrorBody { error: Some(top) }) => {
+            error.code = top.code;
+            error.message = top.message;
+            let mut next = top.innererror;
+            while let Some(inner) = next {
+                if error.inner.len() >= 16 {
+                    break;
+                }
+                error.inner.push(ErrorDetail { code: inner.code, message: inner.message });
+                next = inner.innererror;
+            }
+        }
+        _ if !body.is_empty() => {
+            let text = String::from_utf8_lossy(&body[..body.len().min(512)]);
+            error.message = Some(text.chars().take(256).collect());
+        }
+        _ => {}
+    }
+    if error.code.is_none() {
+        if let Some(code) = response.headers().get("x-ms-error-code").and_then(|v| v.to_str().ok()) {
+            error.code = Some(code.to_owned());
+        }
+    }
+    Error::Service(Box::new(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn response(status: u16, body: &str) -> Response<Vec<u8>> {
+        Response::builder()
+            .status(status)
+            .header("x-ms-request-id", "abc")
+            .header("retry-after", "3")
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    }
+
+    #[test]
+    fn real_conflict_body_becomes_typed_error() {
+        let r = response(
+            409,
+            r#"{"error":{"code":"Conflict","message":"Certificate x is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the certificate can only be recovered or purged.","innererror":{"code":"ObjectIsDeletedButRecoverable"}}}"#,
+        );
+        let e = service_error(Operation::CreateCertificate, &r);
+        assert_eq!(e.kind(), ErrorKind::Conflict);
+        assert_eq!(e.conflict_reason(), Some(crate::ConflictReason::DeletedButRecoverable));
+        assert_eq!(e.request_id(), Some("abc"));
+        assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn garbage_bodies_give_clear_errors() {
+        let e = json::<serde_json::Value>(Operation::GetCertificate, &response(200, "")).unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+        let e = json::<crate::models::KeyVaultCertificate>(
+            Operation::GetCertificate,
+            &response(200, r#"{"id":"x","attributes":{"enabled":"#),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+        let e = json::<crate::models::KeyVaultCertificate>(
+            Operation::GetCertificate,
+            &response(200, r#"{"attributes":{"enabled":"yes"}}"#),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("attributes.enabled"), "{e}");
+        let e = service_error(Operation::GetCertificate, &response(502, "<html>bad gateway</html>"));
+        assert_eq!(e.kind(), ErrorKind::Service);
+        assert!(e.to_string().contains("bad gateway"), "{e}");
+    }
+}

@@ -1,0 +1,326 @@
+//! The request factory: a validated vault URL plus the options every request shares.
+
+use http::{header, HeaderValue, Method, Request};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::api_version::ApiVersion;
+use crate::error::Error;
+
+/// Options shared by every request to one vault.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VaultOptions {
+    /// The `api-version` sent with every request (default [`ApiVersion::LATEST`]).
+    pub api_version: ApiVersion,
+    /// Allow a plain `http://` vault URL when the host is loopback (`localhost`, `127.0.0.0/8`,
+    /// `[::1]`), for a local emulator. Off by default: Key Vault is only reached over TLS.
+    pub allow_insecure_loopback: bool,
+}
+
+impl VaultOptions {
+    /// Sets the api version.
+    pub fn api_version(mut self, api_version: ApiVersion) -> Self {
+        self.api_version = api_version;
+        self
+    }
+
+    /// Allows plain http to a loopback host (for an emulator).
+    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
+        self.allow_insecure_loopback = allow;
+        self
+    }
+}
+
+/// A Key Vault endpoint and the options for its requests: builds an [`http::Request`] for every
+/// certificate operation (see the methods in [`crate::requests`]).
+///
+/// ```
+/// use kvcerts_core::Vault;
+/// let vault = Vault::new("https://myvault.vault.azure.net/").unwrap();
+/// let call = vault.get_certificate("my-cert").unwrap();
+/// assert_eq!(
+///     call.request().uri(),
+///     "https://myvault.vault.azure.net/certificates/my-cert/?api-version=2026-04-01"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vault {
+    /// `scheme://host[:port]`, lower-case host, no trailing slash.
+    origin: String,
+    host: String,
+    port: Option<u16>,
+    https: bool,
+    options: VaultOptions,
+}
+
+/// Characters escaped in a path segment (everything but unreserved characters).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+impl Vault {
+    /// Validates `vault_url` with the default options.
+    pub fn new(vault_url: &str) -> Result<Self, Error> {
+        Vault::with_options(vault_url, VaultOptions::default())
+    }
+
+    /// Validates `vault_url`: `https://host[:port][/]` with no user info, path, query or fragment;
+    /// `http://` only for a loopback host and only with
+    /// [`VaultOptions::allow_insecure_loopback`].
+    pub fn with_options(vault_url: &str, options: VaultOptions) -> Result<Self, Error> {
+        let bad = |reason: String| Error::invalid("vault URL", format!("{vault_url:?}: {reason}"));
+        let trimmed = vault_url.trim();
+        let (scheme, rest) =
+            trimmed.split_once("://").ok_or_else(|| bad("expected https://<vault-name>.vault.azure.net".into()))?;
+        let https = if scheme.eq_ignore_ascii_case("https") {
+            true
+        } else if scheme.eq_ignore_ascii_case("http") {
+            false
+        } else {
+            return Err(bad(format!("scheme {scheme:?} is not https")));
+        };
+        if rest.contains('?') {
+            return Err(bad("a vault URL has no query string".into()));
+        }
+        if rest.contains('#') {
+            return Err(bad("a vault URL has no fragment".into()));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        if !(path.is_empty() || path == "/") {
+            return Err(bad(format!("a vault URL has no path (found {path:?})")));
+        }
+        if authority.contains('@') {
+            return Err(bad("a vault URL carries no user name or password".into()));
+        }
+        let parsed: http::uri::Authority =
+            authority.parse().map_err(|_| bad("the host is not a valid host name".into()))?;
+        let host = parsed.host().trim_end_matches('.').to_ascii_lowercase();
+        if host.is_empty() {
+            return Err(bad("no host".into()));
+        }
+        let host_ok = if host.starts_with('[') {
+            host.ends_with(']') && host[1..host.len() - 1].parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        };
+        if !host_ok {
+            return Err(bad(format!("{host:?} is not a valid host name")));
+        }
+        if authority.ends_with(':') {
+            return Err(bad("empty port".into()));
+        }
+        let port = parsed.port_u16();
+        if !https {
+            if !options.allow_insecure_loopback {
+                return Err(bad(
+                    "plain http is refused: Key Vault is reached over https (allow_insecure_loopback permits http to a local emulator)".into(),
+                ));
+            }
+            if !is_loopback_host(&host) {
+                return Err(bad(format!("plain http is only allowed to a loopback host, not {host:?}")));
+            }
+        }
+        let default_port = if https { 443 } else { 80 };
+        let origin = match port {
+            Some(p) if p != default_port => format!("{}://{host}:{p}", if https { "https" } else { "http" }),
+            _ => format!("{}://{host}", if https { "https" } else { "http" }),
+        };
+        Ok(Vault { origin, host, port: port.filter(|p| *p != default_port), https, options })
+    }
+
+    /// The vault URL, `scheme://host[:port]` without a trailing slash.
+    pub fn url(&self) -> &str {
+        &self.origin
+    }
+
+    /// The vault's host name, lower case.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port, when it is not the scheme's default.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// Whether the vault is reached over TLS.
+    pub fn is_https(&self) -> bool {
+        self.https
+    }
+
+    /// The options every request uses.
+    pub fn options(&self) -> &VaultOptions {
+        &self.options
+    }
+
+    /// The api version every request uses.
+    pub fn api_version(&self) -> &ApiVersion {
+        &self.options.api_version
+    }
+
+    /// Whether `url` points at this vault (same scheme, host and port).
+    pub fn is_same_origin(&self, url: &str) -> bool {
+        match Vault::with_options(
+            origin_of(url),
+            VaultOptions { allow_insecure_loopback: true, ..VaultOptions::default() },
+        ) {
+            Ok(other) => other.origin == self.origin,
+            Err(_) => false,
+        }
+    }
+
+    /// Builds a request to `path_segments` under the vault with the api version and `query`.
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        path_segments: &[&str],
+        query: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Request<Vec<u8>> {
+        let mut uri = String::with_capacity(self.origin.len() + 64);
+        uri.push_str(&self.origin);
+        for segment in path_segments {
+            uri.push('/');
+            uri.extend(utf8_percent_encode(segment, SEGMENT));
+        }
+        uri.push_str("?api-version=");
+        uri.push_str(self.options.api_version.as_str());
+        for (k, v) in query {
+            uri.push('&');
+            uri.push_str(k);
+            uri.push('=');
+            uri.extend(utf8_percent_encode(v, SEGMENT));
+        }
+        build(method, &uri, body)
+    }
+
+    /// Builds a GET for an absolute URL the service handed out (a `nextLink`), after checking it
+    /// points to this vault, so a token never follows a link to another host.
+    pub(crate) fn request_to_link(&self, link: &str) -> Result<Request<Vec<u8>>, Error> {
+        if !self.is_same_origin(link) {
+            return Err(Error::Security(format!(
+                "link {link:?} points outside the vault {}; it is not followed",
+                self.origin
+            )));
+        }
+        let uri: http::Uri =
+            link.parse().map_err(|_| Error::invalid("link", format!("{link:?} is not a valid URL")))?;
+        let mut out = String::with_capacity(link.len() + 32);
+        out.push_str(&self.origin);
+        out.push_str(uri.path());
+        // Keep the link's query exactly, but make sure the api version is present.
+        match uri.query() {
+            Some(q) if q.split('&').any(|p| p.starts_with("api-version=")) => {
+                out.push('?');
+                out.push_str(q);
+            }
+            Some(q) => {
+                out.push('?');
+                out.push_str(q);
+                out.push_str("&api-version=");
+                out.push_str(self.options.api_version.as_str());
+            }
+            None => {
+                out.push_str("?api-version=");
+                out.push_str(self.options.api_version.as_str());
+            }
+        }
+        Ok(build(Method::GET, &out, None))
+    }
+}
+
+/// `scheme://authority` of an absolute URL (the whole string when it has no path).
+fn origin_of(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => {
+            let after = i + 3;
+            match url[after..].find(['/', '?', '#']) {
+                Some(j) => &url[..after + j],
+                None => url,
+            }
+        }
+        None => url,
+    }
+}
+
+fn build(method: Method, uri: &str, body: Option<Vec<u8>>) -> Request<Vec<u8>> {
+    let mut builder =
+        Request::builder().method(method).uri(uri).header(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if body.is_some() {
+        builder = builder.header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    // Every part was validated or percent-encoded, so the builder cannot fail; fall back to an
+    // empty request rather than panic if that invariant is ever broken.
+    builder.body(body.unwrap_or_default()).unwrap_or_else(|_| Request::new(Vec::new()))
+}
+
+/// Whether `host` is a loopback host: `localhost`, `127.0.0.0/8` or `[::1]`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    if let Ok(v4) = host.parse::<std::net::Ipv4Addr>() {
+        return v4.is_loopback();
+    }
+    let inner = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    inner.parse::<std::net::Ipv6Addr>().map(|v6| v6.is_loopback()).unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_vault_urls() {
+        let v = Vault::new("https://MyVault.vault.azure.net/").unwrap();
+        assert_eq!(v.url(), "https://myvault.vault.azure.net");
+        assert_eq!(v.host(), "myvault.vault.azure.net");
+        assert_eq!(Vault::new("https://v.vault.azure.net:443").unwrap().url(), "https://v.vault.azure.net");
+        assert_eq!(Vault::new("https://v.vault.azure.net:8443").unwrap().url(), "https://v.vault.azure.net:8443");
+    }
+
+    #[test]
+    fn rejects_bad_urls_with_reasons() {
+        for (url, needle) in [
+            ("myvault.vault.azure.net", "expected https"),
+            ("ftp://x.vault.azure.net", "scheme"),
+            ("https://", "host"),
+            ("https://x.vault.azure.net/?a=b", "query"),
+            ("https://x.vault.azure.net/#f", "fragment"),
+            ("https://user:pw@x.vault.azure.net", "user name"),
+            ("https://x.vault.azure.net/certificates", "path"),
+            ("http://x.vault.azure.net", "plain http"),
+            ("https://x y.net", "host"),
+        ] {
+            let err = Vault::new(url).unwrap_err().to_string();
+            assert!(err.contains(needle), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn http_only_for_opted_in_loopback() {
+        let opts = VaultOptions::default().allow_insecure_loopback(true);
+        assert!(Vault::with_options("http://127.0.0.1:8080", opts.clone()).is_ok());
+        assert!(Vault::with_options("http://localhost:8080", opts.clone()).is_ok());
+        assert!(Vault::with_options("http://[::1]:8080", opts.clone()).is_ok());
+        assert!(Vault::with_options("http://10.0.0.1:8080", opts).is_err());
+        assert!(Vault::new("http://127.0.0.1:8080").is_err());
+    }
+
+    #[test]
+    fn links_must_stay_on_the_vault() {
+        let v = Vault::new("https://v.vault.azure.net").unwrap();
+        let r = v
+            .request_to_link("https://v.vault.azure.net/certificates?api-version=7.3&$skiptoken=abc&maxresults=2")
+            .unwrap();
+        assert_eq!(r.uri(), "https://v.vault.azure.net/certificates?api-version=7.3&$skiptoken=abc&maxresults=2");
+        assert_eq!(
+            v.request_to_link("https://evil.example/certificates").unwrap_err().kind(),
+            crate::ErrorKind::Security
+        );
+        assert!(v.request_to_link("https://v.vault.azure.net.evil.example/x").is_err());
+        assert!(v.request_to_link("http://v.vault.azure.net/x").is_err());
+    }
+}
