@@ -37,9 +37,11 @@
 #![warn(missing_docs)]
 
 pub mod api_version;
+pub mod auth;
 mod call;
 mod der;
 pub mod error;
+pub mod flows;
 pub mod identifier;
 pub mod models;
 pub mod names;

@@ -1,0 +1,1 @@
+//! Multi-exchange flows as sans-IO state machines.
