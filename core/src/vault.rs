@@ -8,7 +8,6 @@ use crate::error::Error;
 
 /// Options shared by every request to one vault.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct VaultOptions {
     /// The `api-version` sent with every request (default [`ApiVersion::LATEST`]).
     pub api_version: ApiVersion,

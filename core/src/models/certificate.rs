@@ -12,7 +12,6 @@ use crate::identifier::KeyVaultCertificateIdentifier;
 
 /// Management attributes of a certificate (`attributes`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateAttributes {
     /// Whether the certificate is enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,7 +45,6 @@ impl CertificateAttributes {
 
 /// A reference to a certificate's pending operation (`pending`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct PendingOperationRef {
     /// The operation's URL (`…/certificates/{name}/pending`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +54,6 @@ pub struct PendingOperationRef {
 /// A certificate with its attributes and, for the latest version, its policy
 /// (the service's `CertificateBundle`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct KeyVaultCertificate {
     /// The certificate id, `https://{vault}/certificates/{name}/{version}`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,7 +146,6 @@ impl KeyVaultCertificate {
 /// A certificate's metadata without the certificate itself (the service's `CertificateItem`,
 /// returned by list operations).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateProperties {
     /// The certificate id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -200,7 +196,6 @@ impl CertificateProperties {
 
 /// A deleted certificate (the service's `DeletedCertificateBundle`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct DeletedCertificate {
     /// The certificate as it was when deleted.
     #[serde(flatten)]
@@ -231,7 +226,6 @@ impl DeletedCertificate {
 
 /// A deleted certificate's metadata (the service's `DeletedCertificateItem`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct DeletedCertificateProperties {
     /// The certificate's properties as they were when deleted.
     #[serde(flatten)]
@@ -249,7 +243,6 @@ pub struct DeletedCertificateProperties {
 
 /// The result of a backup: an opaque blob only Key Vault can read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateBackup {
     /// The backup blob (`value`, base64url on the wire).
     #[serde(default, with = "base64_url", skip_serializing_if = "Option::is_none")]

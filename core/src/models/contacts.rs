@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 /// The vault's certificate contacts (the service's `Contacts`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateContacts {
     /// `https://{vault}/certificates/contacts`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -16,7 +15,6 @@ pub struct CertificateContacts {
 
 /// One contact.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateContact {
     /// Email address.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,7 +14,6 @@ use crate::pem;
 /// The certificate's secret: the certificate chain and, when the policy made the key
 /// exportable, its private key, as PEM text or base64 PKCS#12 (the service's `SecretBundle`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct DownloadedCertificate {
     /// The secret value (PEM text, or base64 PKCS#12). Never printed.
     #[serde(default)]

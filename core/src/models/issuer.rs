@@ -8,7 +8,6 @@ use super::secret::SecretString;
 
 /// A certificate issuer (the service's `IssuerBundle`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateIssuer {
     /// `https://{vault}/certificates/issuers/{name}`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,7 +35,6 @@ impl CertificateIssuer {
 
 /// An issuer in a list (the service's `CertificateIssuerItem`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct IssuerProperties {
     /// The issuer id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,7 +53,6 @@ impl IssuerProperties {
 
 /// The issuer account's credentials. The password is never printed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct IssuerCredentials {
     /// The account id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,7 +64,6 @@ pub struct IssuerCredentials {
 
 /// The organization behind an issuer account (`org_details`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct OrganizationDetails {
     /// The organization id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,7 +78,6 @@ pub struct OrganizationDetails {
 
 /// An administrator of the issuer account (`admin_details`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct AdministratorDetails {
     /// First name.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,7 +95,6 @@ pub struct AdministratorDetails {
 
 /// Attributes of an issuer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct IssuerAttributes {
     /// Whether the issuer is enabled.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -8,7 +8,6 @@ use super::policy::{IssuerParameters, ISSUER_UNKNOWN};
 
 /// The state of a certificate's creation (`…/certificates/{name}/pending`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateOperation {
     /// `https://{vault}/certificates/{name}/pending`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,7 +66,6 @@ impl CertificateOperation {
 
 /// An error reported inside a certificate operation (`error`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct OperationError {
     /// The error code.
     #[serde(skip_serializing_if = "Option::is_none")]

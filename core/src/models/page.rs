@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 /// One page of results and the link to the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct Page<T> {
     /// The items.
     #[serde(default = "Vec::new")]

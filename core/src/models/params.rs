@@ -12,7 +12,6 @@ use super::secret::SecretString;
 
 /// Body of `POST /certificates/{name}/create`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CreateCertificateParameters {
     /// The policy.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,7 +29,6 @@ pub struct CreateCertificateParameters {
 
 /// Body of `POST /certificates/{name}/import`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct ImportCertificateParameters {
     /// The certificate with its private key: base64 of the PEM text or PKCS#12 bytes.
     pub value: SecretString,
@@ -53,7 +51,6 @@ pub struct ImportCertificateParameters {
 
 /// Body of `PATCH /certificates/{name}/{version}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct UpdateCertificateParameters {
     /// A policy to set.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -68,7 +65,6 @@ pub struct UpdateCertificateParameters {
 
 /// Body of `POST /certificates/{name}/pending/merge`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct MergeCertificateParameters {
     /// The signed certificate and its chain, DER.
     #[serde(rename = "x5c", with = "base64_standard_list")]
@@ -83,7 +79,6 @@ pub struct MergeCertificateParameters {
 
 /// Body of `POST /certificates/restore`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct RestoreCertificateParameters {
     /// The backup blob (base64url on the wire).
     #[serde(default, with = "base64_url")]
@@ -92,7 +87,6 @@ pub struct RestoreCertificateParameters {
 
 /// Body of `PATCH /certificates/{name}/pending`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificateOperationUpdateParameters {
     /// `true` to request cancellation.
     pub cancellation_requested: bool,

@@ -18,7 +18,6 @@ pub const ISSUER_UNKNOWN: &str = "Unknown";
 /// [`CertificatePolicy::default`] is the SDKs' default policy: issuer `Self`, subject
 /// `CN=DefaultPolicy`, everything else chosen by the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct CertificatePolicy {
     /// The policy id (read only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,7 +139,6 @@ impl CertificatePolicy {
 
 /// The key pair backing a certificate (`key_props`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct KeyProperties {
     /// Whether the private key can be exported (downloaded with the secret).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -204,7 +202,6 @@ impl KeyProperties {
 
 /// The certificate's secret (`secret_props`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct SecretProperties {
     /// PKCS#12 or PEM.
     #[serde(rename = "contentType", skip_serializing_if = "Option::is_none")]
@@ -213,7 +210,6 @@ pub struct SecretProperties {
 
 /// The X.509 contents of a certificate (`x509_props`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct X509CertificateProperties {
     /// The subject distinguished name, e.g. `CN=example.com`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -237,7 +233,6 @@ pub struct X509CertificateProperties {
 
 /// The basic-constraints extension as the service reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct BasicConstraints {
     /// Whether the certificate is a CA.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,7 +241,6 @@ pub struct BasicConstraints {
 
 /// Subject alternative names (`sans`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct SubjectAlternativeNames {
     /// Email addresses.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -281,7 +275,6 @@ impl SubjectAlternativeNames {
 
 /// An action and when it happens.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct LifetimeAction {
     /// When.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -311,7 +304,6 @@ impl LifetimeAction {
 
 /// When a lifetime action happens (`trigger`): exactly one of the two.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct LifetimeTrigger {
     /// At this percentage of the lifetime (1–99).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -335,7 +327,6 @@ impl LifetimeTrigger {
 
 /// The action part of a lifetime action (`action`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct LifetimeActionType {
     /// `EmailContacts` or `AutoRenew`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -344,7 +335,6 @@ pub struct LifetimeActionType {
 
 /// The issuer of a certificate (`issuer` in policies and operations).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct IssuerParameters {
     /// `Self`, `Unknown` or the name of a configured issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -359,7 +349,6 @@ pub struct IssuerParameters {
 
 /// Platform-managed certificate settings (internal to Azure).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
 pub struct PlatformManaged {
     /// The usage.
     #[serde(rename = "certificateUsage", skip_serializing_if = "Option::is_none")]

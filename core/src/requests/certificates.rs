@@ -20,7 +20,6 @@ use crate::vault::Vault;
 
 /// Optional settings for [`Vault::create_certificate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct CreateCertificateOptions {
     /// Whether the certificate is enabled (service default: enabled).
     pub enabled: Option<bool>,
@@ -32,7 +31,6 @@ pub struct CreateCertificateOptions {
 
 /// What [`Vault::update_certificate_properties`] changes; `None` leaves a property unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct UpdateCertificatePropertiesOptions {
     /// Enable or disable the certificate.
     pub enabled: Option<bool>,
@@ -46,7 +44,6 @@ pub struct UpdateCertificatePropertiesOptions {
 
 /// Optional settings for [`Vault::merge_certificate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct MergeCertificateOptions {
     /// Whether the certificate is enabled.
     pub enabled: Option<bool>,

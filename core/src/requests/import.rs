@@ -21,7 +21,6 @@ use crate::vault::Vault;
 
 /// Optional settings for [`Vault::import_certificate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ImportCertificateOptions {
     /// The PKCS#12 password (never printed).
     pub password: Option<SecretString>,

@@ -15,7 +15,6 @@ use crate::vault::Vault;
 
 /// The optional parts of an issuer, for [`Vault::create_issuer`] and [`Vault::update_issuer`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct IssuerOptions {
     /// The account id at the provider.
     pub account_id: Option<String>,

@@ -15,7 +15,6 @@ pub const MAX_PAGE_SIZE: u32 = 25;
 
 /// Options for list operations.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct ListOptions {
     /// Items per page (`maxresults`, 1–25; the service default is 25).
     pub max_page_size: Option<u32>,
