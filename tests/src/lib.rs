@@ -1,1 +1,14 @@
 //! Conformance and end-to-end tests for kvcerts.
+//!
+//! - [`recording`] reads the Azure SDK test-proxy recordings of the real service
+//!   (`shared/recordings`, or the directory named by `KVCERTS_RECORDINGS`).
+//! - [`playback`] serves one recording from a loopback HTTP/1.1 (or HTTPS) server, for
+//!   end-to-end tests of the clients.
+
+#![warn(missing_docs)]
+
+pub mod playback;
+pub mod recording;
+
+pub use playback::{PlaybackOptions, PlaybackServer, ServedRequest};
+pub use recording::{default_recordings_dir, recordings_dir, Entry, RecordedBody, Recording, RecordingError};
