@@ -222,6 +222,9 @@ pub enum Error {
     /// A flow was driven incorrectly.
     #[error("flow misuse: {0}")]
     Misuse(String),
+    /// An identity endpoint (Microsoft Entra ID, IMDS, App Service) refused to issue a token.
+    #[error("{0}")]
+    Identity(Box<crate::auth::IdentityError>),
 }
 
 impl Error {
@@ -236,6 +239,7 @@ impl Error {
             Error::Transport { .. } => ErrorKind::Transport,
             Error::OperationFailed(_) => ErrorKind::OperationFailed,
             Error::Misuse(_) => ErrorKind::Misuse,
+            Error::Identity(_) => ErrorKind::Authentication,
         }
     }
 

@@ -39,6 +39,7 @@
 pub mod api_version;
 pub mod auth;
 mod call;
+mod client_methods;
 mod der;
 pub mod error;
 pub mod flows;
@@ -66,3 +67,4 @@ pub use vault::{Vault, VaultOptions};
 
 /// The `User-Agent` product token transports send: `kvcerts/{version}`.
 pub const USER_AGENT: &str = concat!("kvcerts/", env!("CARGO_PKG_VERSION"));
+pub use flows::{Flow, Input, Now, Step, VaultFlows};

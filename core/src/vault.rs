@@ -94,9 +94,12 @@ impl Vault {
         }
         let parsed: http::uri::Authority =
             authority.parse().map_err(|_| bad("the host is not a valid host name".into()))?;
-        let host = parsed.host().trim_end_matches('.').to_ascii_lowercase();
+        let host = parsed.host().to_ascii_lowercase();
         if host.is_empty() {
             return Err(bad("no host".into()));
+        }
+        if host.ends_with('.') {
+            return Err(bad("the host ends with a dot; write it without the trailing dot".into()));
         }
         let host_ok = if host.starts_with('[') {
             host.ends_with(']') && host[1..host.len() - 1].parse::<std::net::Ipv6Addr>().is_ok()
@@ -292,6 +295,7 @@ mod tests {
             ("https://x.vault.azure.net/certificates", "path"),
             ("http://x.vault.azure.net", "plain http"),
             ("https://x y.net", "host"),
+            ("https://myvault.vault.azure.net./", "trailing dot"),
         ] {
             let err = Vault::new(url).unwrap_err().to_string();
             assert!(err.contains(needle), "{url}: {err}");
