@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod entry_request;
 pub mod playback;
 pub mod recording;
 
