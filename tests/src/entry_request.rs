@@ -253,3 +253,11 @@ pub fn compare_requests(entry: &Entry, rebuilt: &http::Request<Vec<u8>>) -> Vec<
     }
     problems
 }
+
+/// The recorded JSON response body, parsed (`None` when absent or of another shape).
+pub fn response_body<T: DeserializeOwned>(entry: &Entry) -> Option<T> {
+    match &entry.response_body {
+        RecordedBody::Json(v) => serde_json::from_value(v.clone()).ok(),
+        _ => None,
+    }
+}

@@ -10,6 +10,7 @@
 pub mod entry_request;
 pub mod playback;
 pub mod recording;
+pub mod suite;
 
 pub use playback::{PlaybackOptions, PlaybackServer, ServedRequest};
 pub use recording::{default_recordings_dir, recordings_dir, Entry, RecordedBody, Recording, RecordingError};

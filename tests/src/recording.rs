@@ -222,6 +222,15 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// Loads the recording called `name` (file stem) from [`recordings_dir`], or else from
+    /// [`default_recordings_dir`]: for tests about particular recorded exchanges.
+    pub fn named(name: &str) -> Result<Recording, RecordingError> {
+        let file = format!("{name}.json");
+        let path = recordings_dir().join(&file);
+        let path = if path.is_file() { path } else { default_recordings_dir().join(&file) };
+        Recording::load(path)
+    }
+
     /// Loads one recording file. The recording's name is the file stem.
     pub fn load(path: impl AsRef<Path>) -> Result<Recording, RecordingError> {
         let path = path.as_ref();

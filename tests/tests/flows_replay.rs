@@ -374,13 +374,10 @@ fn replay_pages(
     name: &str,
     entry: &Entry,
 ) -> Result<(), String> {
-    let mut options = ListOptions::default();
-    if let Some(size) = query_value(entry, "maxresults") {
-        options.max_page_size = size.parse().ok();
-    }
-    if let Some(pending) = query_value(entry, "includePending") {
-        options.include_pending = Some(pending == "true");
-    }
+    let options = ListOptions {
+        max_page_size: query_value(entry, "maxresults").and_then(|s| s.parse().ok()),
+        include_pending: query_value(entry, "includePending").map(|v| v == "true"),
+    };
     fn pages<T: DeserializeOwned + serde::Serialize>(
         mut pager: kvcerts_core::flows::Pager<T>,
         replay: &mut Replay,
@@ -416,7 +413,7 @@ fn replay_pages(
 // ---- the replay check itself can fail --------------------------------------------------------
 
 fn load(name: &str) -> Recording {
-    Recording::load(recordings_dir().join(format!("{name}.json"))).expect("recording")
+    Recording::named(name).expect("recording")
 }
 
 fn mutate(recording: &Recording, f: impl Fn(&mut Value)) -> Recording {

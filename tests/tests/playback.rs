@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kvcerts_tests::playback::{rewrite_origin, SYNTHETIC_CHALLENGE, SYNTHETIC_CHALLENGE_BODY};
-use kvcerts_tests::{default_recordings_dir, recordings_dir, PlaybackOptions, PlaybackServer, Recording};
+use kvcerts_tests::{recordings_dir, PlaybackOptions, PlaybackServer, Recording};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
@@ -20,10 +20,7 @@ const RECORDED_ORIGIN: &str = "https://REDACTED.vault.azure.net";
 /// Loads a recording by name from `recordings_dir()`, falling back to the shipped ones (these
 /// tests are about the server, and need these particular files).
 fn recording(name: &str) -> Recording {
-    let file = format!("{name}.json");
-    let path = recordings_dir().join(&file);
-    let path = if path.is_file() { path } else { default_recordings_dir().join(&file) };
-    Recording::load(&path).unwrap_or_else(|err| panic!("{err}"))
+    Recording::named(name).unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn start(recording: Recording, tls: bool, serve_challenge: bool) -> PlaybackServer {

@@ -96,8 +96,7 @@ fn absent_and_null_bodies_are_distinguished() {
 
 #[test]
 fn entry_helpers_on_a_real_recording() {
-    let path = kvcerts_tests::default_recordings_dir().join("cpp-KeyVaultCertificateClientTest.GetCertificate.json");
-    let recording = Recording::load(&path).unwrap();
+    let recording = Recording::named("cpp-KeyVaultCertificateClientTest.GetCertificate").unwrap();
     assert_eq!(recording.name, "cpp-KeyVaultCertificateClientTest.GetCertificate");
     assert_eq!(recording.entries.len(), 4);
     assert!(recording.source.as_deref().unwrap().contains("azure-sdk-for-cpp"));

@@ -144,7 +144,11 @@ impl<T: Clone + Serialize + DeserializeOwned> ExistencePoller<T> {
                         let poll = (self.needs_polling)(&result);
                         self.result = Some(result.clone());
                         if poll {
-                            self.start_poll(now)
+                            // The change takes a moment to show: wait one interval (or the
+                            // `Retry-After` of the answer) before the first poll.
+                            let until = self.polling.next_poll(now, Some(response.headers()));
+                            self.phase = Phase::Waiting(until);
+                            Step::WaitUntil(until, WaitReason::Polling)
                         } else {
                             self.finish(Ok(result))
                         }
@@ -452,13 +456,14 @@ mod tests {
             [
                 "GetToken",
                 "Send DELETE /certificates/GetDeletedCertificate",
+                "WaitUntil",
                 "Send GET /deletedcertificates/GetDeletedCertificate",
                 "WaitUntil",
                 "Send GET /deletedcertificates/GetDeletedCertificate",
                 "Done"
             ]
         );
-        assert_eq!(d.waits, [Duration::from_secs(2)]);
+        assert_eq!(d.waits, [Duration::from_secs(2), Duration::from_secs(2)]);
         assert_eq!(poller.status(), PollerStatus::Done);
     }
 
@@ -506,6 +511,7 @@ mod tests {
             [
                 "GetToken",
                 "Send POST /deletedcertificates/GetDeletedCertificate/recover",
+                "WaitUntil",
                 "Send GET /certificates/GetDeletedCertificate/",
                 "WaitUntil",
                 "Send GET /certificates/GetDeletedCertificate/",
@@ -523,7 +529,7 @@ mod tests {
         let token = crate::auth::AccessToken::new("t", now.utc + Duration::from_secs(3600));
         let _ = poller.step(now, Some(Input::Token(Ok(token)))); // Send DELETE
         let step = poller.step(now, Some(Input::Response(response(200, &[], DELETED))));
-        assert_eq!(step.kind(), "Send");
+        assert_eq!(step.kind(), "WaitUntil", "a wait before the first poll");
         let continuation = poller.continuation_token().unwrap();
         drop(poller);
         let mut resumed = DeletePoller::resume(
