@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kvcerts_tests::playback::{rewrite_origin, SYNTHETIC_CHALLENGE, SYNTHETIC_CHALLENGE_BODY};
-use kvcerts_tests::{recordings_dir, PlaybackOptions, PlaybackServer, Recording};
+use kvcerts_tests::{PlaybackOptions, PlaybackServer, Recording};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
