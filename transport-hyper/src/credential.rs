@@ -1,0 +1,480 @@
+//! Credentials: where tokens come from.
+//!
+//! HTTP-based credentials run the token requests `kvcerts-core` builds and parses, on this
+//! crate's async client; the Azure CLI credential runs `az` as a process on a helper thread,
+//! so it never blocks the executor. Implement [`TokenCredential`] to plug in your own.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kvcerts_core::auth::{self, AccessToken, AuthorityHost, TokenRequest, UserAssignedId};
+use kvcerts_core::flows::RetryOptions;
+use kvcerts_core::models::SecretString;
+use kvcerts_core::Error;
+use time::OffsetDateTime;
+
+use crate::driver::{Driver, DEFAULT_CREDENTIAL_TIMEOUT};
+use crate::runtime::BoxFuture;
+use crate::sender::{ConnectionOptions, Sender};
+
+/// A source of access tokens.
+///
+/// The method returns a boxed future so the trait can be used as `Arc<dyn TokenCredential>`;
+/// implement it with `Box::pin(async move { ... })`:
+///
+/// ```
+/// use kvcerts_core::auth::{AccessToken, TokenRequest};
+/// use kvcerts_hyper::{BoxFuture, Error, TokenCredential};
+///
+/// struct FromMySecretStore;
+///
+/// impl TokenCredential for FromMySecretStore {
+///     fn get_token<'a>(&'a self, _request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+///         Box::pin(async move {
+///             let expires_on = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+///             Ok(AccessToken::new("token from somewhere", expires_on))
+///         })
+///     }
+/// }
+/// ```
+pub trait TokenCredential: Send + Sync {
+    /// A token for `request` (scopes, tenant, CAE claims). Called only when the client's token
+    /// cache has no fresh token, so it need not cache; concurrent calls of one client share one
+    /// fetch.
+    fn get_token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>>;
+}
+
+/// A fixed token, for tests and custom token sources. `Debug` never shows it.
+#[derive(Clone)]
+pub struct StaticTokenCredential {
+    token: SecretString,
+    expires_on: OffsetDateTime,
+}
+
+impl std::fmt::Debug for StaticTokenCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticTokenCredential")
+            .field("token", &"[redacted]")
+            .field("expires_on", &self.expires_on)
+            .finish()
+    }
+}
+
+impl StaticTokenCredential {
+    /// A token that never expires (as far as the client knows).
+    pub fn new(token: impl Into<SecretString>) -> Self {
+        StaticTokenCredential {
+            token: token.into(),
+            expires_on: OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT),
+        }
+    }
+
+    /// A token that expires at `expires_on`.
+    pub fn with_expiry(token: impl Into<SecretString>, expires_on: OffsetDateTime) -> Self {
+        StaticTokenCredential { token: token.into(), expires_on }
+    }
+}
+
+impl TokenCredential for StaticTokenCredential {
+    fn get_token<'a>(&'a self, _request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        let token = AccessToken::new(self.token.clone(), self.expires_on);
+        Box::pin(async move { Ok(token) })
+    }
+}
+
+/// Runs the core token flows of HTTP-based credentials with its own connection pool.
+#[derive(Clone)]
+struct TokenSender {
+    driver: Arc<Driver>,
+    retry: RetryOptions,
+}
+
+impl TokenSender {
+    fn new(connection: &ConnectionOptions) -> Result<Self, Error> {
+        let sender = Sender::new(connection).map_err(|e| match e {
+            Error::InvalidInput { reason, .. } => Error::InvalidInput { what: "credential options", reason },
+            other => other,
+        })?;
+        // The token flows never ask for a token, so the credential of this driver is unused.
+        let driver = Driver::new(sender, Arc::new(StaticTokenCredential::new("")));
+        Ok(TokenSender { driver: Arc::new(driver), retry: RetryOptions::default() })
+    }
+
+    async fn run(&self, mut flow: auth::TokenFlow) -> Result<AccessToken, Error> {
+        self.driver.run(&mut flow).await
+    }
+}
+
+/// A service principal with a client secret (Microsoft Entra ID client-credentials flow).
+#[derive(Clone)]
+pub struct ClientSecretCredential {
+    core: auth::ClientSecretCredential,
+    sender: TokenSender,
+}
+
+impl std::fmt::Debug for ClientSecretCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecretCredential").field("core", &self.core).finish()
+    }
+}
+
+impl ClientSecretCredential {
+    /// A credential for `client_id` in `tenant_id` with `client_secret`, on the default
+    /// runtime.
+    pub fn new(tenant_id: &str, client_id: &str, client_secret: impl Into<SecretString>) -> Result<Self, Error> {
+        Self::from_core(
+            auth::ClientSecretCredential::new(tenant_id, client_id, client_secret),
+            &ConnectionOptions::default(),
+        )
+    }
+
+    /// Wraps a configured core credential (authority host, allowed tenants), sending its token
+    /// requests with `connection` options (e.g. extra roots for a test token endpoint, or the
+    /// runtime).
+    pub fn from_core(core: auth::ClientSecretCredential, connection: &ConnectionOptions) -> Result<Self, Error> {
+        Ok(ClientSecretCredential { core, sender: TokenSender::new(connection)? })
+    }
+}
+
+impl TokenCredential for ClientSecretCredential {
+    fn get_token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(async move { self.sender.run(self.core.token_flow(request, &self.sender.retry)?).await })
+    }
+}
+
+/// A managed identity: IMDS on VMs, or the App Service/Functions identity endpoint.
+#[derive(Clone)]
+pub struct ManagedIdentityCredential {
+    core: auth::ManagedIdentityCredential,
+    sender: TokenSender,
+}
+
+impl std::fmt::Debug for ManagedIdentityCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagedIdentityCredential").field("core", &self.core).finish()
+    }
+}
+
+impl ManagedIdentityCredential {
+    /// The system-assigned identity, or a user-assigned one; the endpoint is chosen from the
+    /// environment (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER` for App Service, else IMDS).
+    pub fn new(user_assigned: Option<UserAssignedId>) -> Result<Self, Error> {
+        let core = auth::ManagedIdentityCredential::from_environment(|k| std::env::var(k).ok(), user_assigned);
+        Self::from_core(core, &ConnectionOptions::default())
+    }
+
+    /// Wraps a configured core credential.
+    pub fn from_core(core: auth::ManagedIdentityCredential, connection: &ConnectionOptions) -> Result<Self, Error> {
+        let mut connection = connection.clone();
+        // IMDS answers quickly or not at all: do not wait long for a VM endpoint that is absent.
+        connection.connect_timeout = connection.connect_timeout.min(Duration::from_secs(2));
+        Ok(ManagedIdentityCredential { core, sender: TokenSender::new(&connection)? })
+    }
+}
+
+impl TokenCredential for ManagedIdentityCredential {
+    fn get_token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(async move { self.sender.run(self.core.token_flow(request, &self.sender.retry)?).await })
+    }
+}
+
+/// Workload identity (e.g. AKS): a federated token read from a file on every request.
+#[derive(Clone)]
+pub struct WorkloadIdentityCredential {
+    core: auth::WorkloadIdentityCredential,
+    token_file: PathBuf,
+    sender: TokenSender,
+}
+
+impl std::fmt::Debug for WorkloadIdentityCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkloadIdentityCredential")
+            .field("core", &self.core)
+            .field("token_file", &self.token_file)
+            .finish()
+    }
+}
+
+impl WorkloadIdentityCredential {
+    /// From `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_FEDERATED_TOKEN_FILE` (and
+    /// `AZURE_AUTHORITY_HOST` when set).
+    pub fn from_env() -> Result<Self, Error> {
+        let tenant = env_required("AZURE_TENANT_ID")?;
+        let client = env_required("AZURE_CLIENT_ID")?;
+        let file = env_required("AZURE_FEDERATED_TOKEN_FILE")?;
+        let mut core = auth::WorkloadIdentityCredential::new(tenant, client);
+        if let Some(host) = authority_from_env()? {
+            core.authority = host;
+        }
+        Self::from_core(core, file, &ConnectionOptions::default())
+    }
+
+    /// Wraps a configured core credential reading its assertion from `token_file`.
+    pub fn from_core(
+        core: auth::WorkloadIdentityCredential,
+        token_file: impl Into<PathBuf>,
+        connection: &ConnectionOptions,
+    ) -> Result<Self, Error> {
+        Ok(WorkloadIdentityCredential { core, token_file: token_file.into(), sender: TokenSender::new(connection)? })
+    }
+}
+
+impl TokenCredential for WorkloadIdentityCredential {
+    fn get_token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(async move {
+            // A small local file (a projected service-account token): read in place.
+            let assertion = std::fs::read_to_string(&self.token_file).map_err(|e| {
+                Error::Authentication(format!(
+                    "cannot read the federated token file {}: {e}",
+                    self.token_file.display()
+                ))
+            })?;
+            let assertion = SecretString::new(assertion.trim().to_owned());
+            self.sender.run(self.core.token_flow(request, &assertion, &self.sender.retry)?).await
+        })
+    }
+}
+
+/// A service principal from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`
+/// (and `AZURE_AUTHORITY_HOST` when set).
+#[derive(Debug, Clone)]
+pub struct EnvironmentCredential {
+    inner: ClientSecretCredential,
+}
+
+impl EnvironmentCredential {
+    /// Reads the environment; an error names the missing variable.
+    pub fn new() -> Result<Self, Error> {
+        let tenant = env_required("AZURE_TENANT_ID")?;
+        let client = env_required("AZURE_CLIENT_ID")?;
+        let secret = env_required("AZURE_CLIENT_SECRET")?;
+        let mut core = auth::ClientSecretCredential::new(tenant, client, secret);
+        if let Some(host) = authority_from_env()? {
+            core.authority = host;
+        }
+        Ok(EnvironmentCredential { inner: ClientSecretCredential::from_core(core, &ConnectionOptions::default())? })
+    }
+}
+
+impl TokenCredential for EnvironmentCredential {
+    fn get_token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        self.inner.get_token(request)
+    }
+}
+
+/// The Azure CLI's login: runs `az account get-access-token` on a helper thread, so the
+/// executor is never blocked.
+#[derive(Debug, Clone)]
+pub struct AzureCliCredential {
+    timeout: Duration,
+    program: Option<PathBuf>,
+}
+
+impl Default for AzureCliCredential {
+    fn default() -> Self {
+        AzureCliCredential { timeout: DEFAULT_CREDENTIAL_TIMEOUT, program: None }
+    }
+}
+
+impl AzureCliCredential {
+    /// The CLI found on `PATH`, with a 30 s timeout.
+    pub fn new() -> Self {
+        AzureCliCredential::default()
+    }
+
+    /// How long `az` may take.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Runs this program instead of `az` from `PATH`.
+    pub fn program(mut self, program: impl Into<PathBuf>) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+}
+
+impl TokenCredential for AzureCliCredential {
+    fn get_token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(async move {
+            let command = auth::azure_cli::azure_cli_command(request)?;
+            let (tx, rx) = futures_channel::oneshot::channel();
+            let this = self.clone();
+            // The process runs (and is killed at the timeout) on its own thread; if this future
+            // is dropped, the thread still finishes within the timeout and its answer is dropped.
+            std::thread::Builder::new()
+                .name("kvcerts-azure-cli".into())
+                .spawn(move || {
+                    let _ = tx.send(this.run_blocking(command));
+                })
+                .map_err(|e| Error::Authentication(format!("cannot start a thread for the Azure CLI: {e}")))?;
+            rx.await.unwrap_or_else(|_| Err(Error::Authentication("the Azure CLI thread stopped unexpectedly".into())))
+        })
+    }
+}
+
+impl AzureCliCredential {
+    /// Runs the command with the timeout (same behaviour and messages as `kvcerts-ureq`).
+    fn run_blocking(&self, command: auth::azure_cli::AzureCliCommand) -> Result<AccessToken, Error> {
+        let program = self.program.clone().unwrap_or_else(|| PathBuf::from(command.program));
+        let mut process = if cfg!(windows) && self.program.is_none() {
+            let mut c = Command::new("cmd");
+            c.arg("/C").arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let mut child = process
+            .args(&command.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Error::Authentication(format!(
+                        "the Azure CLI ({}) was not found on PATH; install it or use another credential",
+                        program.display()
+                    ))
+                } else {
+                    Error::Authentication(format!("cannot run the Azure CLI ({}): {e}", program.display()))
+                }
+            })?;
+        let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
+        let out_reader = std::thread::spawn(move || read_all(stdout.as_mut()));
+        let err_reader = std::thread::spawn(move || read_all(stderr.as_mut()));
+        let deadline = Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(Error::Authentication(format!(
+                        "the Azure CLI did not answer within {} s",
+                        self.timeout.as_secs()
+                    )));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+                Err(e) => return Err(Error::Authentication(format!("waiting for the Azure CLI failed: {e}"))),
+            }
+        };
+        let stdout = out_reader.join().unwrap_or_default();
+        let stderr = err_reader.join().unwrap_or_default();
+        auth::azure_cli::parse_azure_cli_output(status.success(), &stdout, &stderr, OffsetDateTime::now_utc())
+    }
+}
+
+fn read_all(stream: Option<&mut impl Read>) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Some(stream) = stream {
+        let _ = stream.take(1 << 20).read_to_end(&mut out);
+    }
+    out
+}
+
+/// A credential of the chain, or why it could not be configured.
+type ChainLink = Result<Box<dyn TokenCredential>, Error>;
+
+/// Tries, in order: [`EnvironmentCredential`], [`WorkloadIdentityCredential`],
+/// [`ManagedIdentityCredential`], [`AzureCliCredential`]; uses the first that gives a token and
+/// sticks with it. When all fail, the error lists why each one did.
+pub struct DefaultAzureCredential {
+    links: Vec<(&'static str, ChainLink)>,
+    chosen: std::sync::Mutex<Option<usize>>,
+}
+
+impl std::fmt::Debug for DefaultAzureCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DefaultAzureCredential")
+            .field("links", &self.links.iter().map(|(n, _)| *n).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl DefaultAzureCredential {
+    /// The chain, configured from the environment (on the default runtime: with the `tokio`
+    /// feature, call this inside a tokio runtime).
+    pub fn new() -> Self {
+        fn boxed<C: TokenCredential + 'static>(c: Result<C, Error>) -> Result<Box<dyn TokenCredential>, Error> {
+            c.map(|c| Box::new(c) as Box<dyn TokenCredential>)
+        }
+        let managed =
+            if std::env::var_os("IDENTITY_ENDPOINT").is_some() || std::env::var_os("AZURE_CLIENT_ID").is_some() {
+                let user = std::env::var("AZURE_CLIENT_ID").ok().map(UserAssignedId::ClientId);
+                boxed(ManagedIdentityCredential::new(user))
+            } else {
+                boxed(ManagedIdentityCredential::new(None))
+            };
+        DefaultAzureCredential {
+            links: vec![
+                ("EnvironmentCredential", boxed(EnvironmentCredential::new())),
+                ("WorkloadIdentityCredential", boxed(WorkloadIdentityCredential::from_env())),
+                ("ManagedIdentityCredential", managed),
+                ("AzureCliCredential", boxed(Ok(AzureCliCredential::new()))),
+            ],
+            chosen: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// A chain of your own credentials, tried in order.
+    pub fn from_chain(links: Vec<(&'static str, Box<dyn TokenCredential>)>) -> Self {
+        DefaultAzureCredential {
+            links: links.into_iter().map(|(n, c)| (n, Ok(c))).collect(),
+            chosen: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Default for DefaultAzureCredential {
+    fn default() -> Self {
+        DefaultAzureCredential::new()
+    }
+}
+
+impl TokenCredential for DefaultAzureCredential {
+    fn get_token<'a>(&'a self, request: &'a TokenRequest) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(async move {
+            let chosen = *self.chosen.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(i) = chosen {
+                if let Ok(credential) = &self.links[i].1 {
+                    return credential.get_token(request).await;
+                }
+            }
+            let mut reasons = Vec::new();
+            for (i, (name, link)) in self.links.iter().enumerate() {
+                match link {
+                    Err(e) => reasons.push(format!("{name}: {e}")),
+                    Ok(credential) => match credential.get_token(request).await {
+                        Ok(token) => {
+                            *self.chosen.lock().unwrap_or_else(|p| p.into_inner()) = Some(i);
+                            return Ok(token);
+                        }
+                        Err(e) => reasons.push(format!("{name}: {e}")),
+                    },
+                }
+            }
+            Err(Error::Authentication(format!("no credential in the chain gave a token:\n- {}", reasons.join("\n- "))))
+        })
+    }
+}
+
+/// Same rules as `kvcerts-ureq` (a candidate for core, with a lookup function like
+/// `ManagedIdentityCredential::from_environment`).
+fn env_required(name: &str) -> Result<String, Error> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(Error::Authentication(format!("the environment variable {name} is not set"))),
+    }
+}
+
+fn authority_from_env() -> Result<Option<AuthorityHost>, Error> {
+    match std::env::var("AZURE_AUTHORITY_HOST") {
+        Ok(v) if !v.trim().is_empty() => AuthorityHost::new(&v).map(Some),
+        _ => Ok(None),
+    }
+}
