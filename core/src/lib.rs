@@ -40,6 +40,7 @@ pub mod api_version;
 pub mod auth;
 mod call;
 mod client_methods;
+pub mod client_options;
 mod der;
 pub mod error;
 pub mod flows;
@@ -55,6 +56,7 @@ pub mod vault;
 
 pub use api_version::ApiVersion;
 pub use call::{clone_request, Call, ParseFn, ResponseParser};
+pub use client_options::ClientOptions;
 pub use error::{ConflictReason, Error, ErrorDetail, ErrorKind, ServiceError, UnexpectedResponse};
 pub use identifier::{Collection, KeyVaultCertificateIdentifier};
 pub use operation::{Operation, RouteParams};

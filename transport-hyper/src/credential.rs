@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kvcerts_core::auth::{self, AccessToken, AuthorityHost, TokenRequest, UserAssignedId};
+use kvcerts_core::auth::{self, AccessToken, TokenRequest, UserAssignedId};
 use kvcerts_core::flows::RetryOptions;
 use kvcerts_core::models::SecretString;
 use kvcerts_core::Error;
@@ -202,13 +202,7 @@ impl WorkloadIdentityCredential {
     /// From `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_FEDERATED_TOKEN_FILE` (and
     /// `AZURE_AUTHORITY_HOST` when set).
     pub fn from_env() -> Result<Self, Error> {
-        let tenant = env_required("AZURE_TENANT_ID")?;
-        let client = env_required("AZURE_CLIENT_ID")?;
-        let file = env_required("AZURE_FEDERATED_TOKEN_FILE")?;
-        let mut core = auth::WorkloadIdentityCredential::new(tenant, client);
-        if let Some(host) = authority_from_env()? {
-            core.authority = host;
-        }
+        let (core, file) = auth::environment::workload_identity_from_env(|k| std::env::var(k).ok())?;
         Self::from_core(core, file, &ConnectionOptions::default())
     }
 
@@ -248,13 +242,7 @@ pub struct EnvironmentCredential {
 impl EnvironmentCredential {
     /// Reads the environment; an error names the missing variable.
     pub fn new() -> Result<Self, Error> {
-        let tenant = env_required("AZURE_TENANT_ID")?;
-        let client = env_required("AZURE_CLIENT_ID")?;
-        let secret = env_required("AZURE_CLIENT_SECRET")?;
-        let mut core = auth::ClientSecretCredential::new(tenant, client, secret);
-        if let Some(host) = authority_from_env()? {
-            core.authority = host;
-        }
+        let core = auth::environment::client_secret_from_env(|k| std::env::var(k).ok())?;
         Ok(EnvironmentCredential { inner: ClientSecretCredential::from_core(core, &ConnectionOptions::default())? })
     }
 }
@@ -403,13 +391,11 @@ impl DefaultAzureCredential {
         fn boxed<C: TokenCredential + 'static>(c: Result<C, Error>) -> Result<Box<dyn TokenCredential>, Error> {
             c.map(|c| Box::new(c) as Box<dyn TokenCredential>)
         }
-        let managed =
-            if std::env::var_os("IDENTITY_ENDPOINT").is_some() || std::env::var_os("AZURE_CLIENT_ID").is_some() {
-                let user = std::env::var("AZURE_CLIENT_ID").ok().map(UserAssignedId::ClientId);
-                boxed(ManagedIdentityCredential::new(user))
-            } else {
-                boxed(ManagedIdentityCredential::new(None))
-            };
+        let managed = ManagedIdentityCredential::from_core(
+            auth::environment::managed_identity_from_env(|k| std::env::var(k).ok()),
+            &ConnectionOptions::default(),
+        );
+        let managed = boxed(managed);
         DefaultAzureCredential {
             links: vec![
                 ("EnvironmentCredential", boxed(EnvironmentCredential::new())),
@@ -458,23 +444,7 @@ impl TokenCredential for DefaultAzureCredential {
                     },
                 }
             }
-            Err(Error::Authentication(format!("no credential in the chain gave a token:\n- {}", reasons.join("\n- "))))
+            Err(auth::environment::chain_failed(&reasons))
         })
-    }
-}
-
-/// Same rules as `kvcerts-ureq` (a candidate for core, with a lookup function like
-/// `ManagedIdentityCredential::from_environment`).
-fn env_required(name: &str) -> Result<String, Error> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(Error::Authentication(format!("the environment variable {name} is not set"))),
-    }
-}
-
-fn authority_from_env() -> Result<Option<AuthorityHost>, Error> {
-    match std::env::var("AZURE_AUTHORITY_HOST") {
-        Ok(v) if !v.trim().is_empty() => AuthorityHost::new(&v).map(Some),
-        _ => Ok(None),
     }
 }

@@ -68,32 +68,12 @@ impl CreateCertificatePoller {
     /// Polls to the end and returns the certificate; any other end is an error that says how
     /// the creation ended.
     pub async fn wait_for_certificate(self) -> Result<KeyVaultCertificate, Error> {
-        match self.wait().await? {
-            CreateOutcome::Completed(certificate) => Ok(*certificate),
-            other => Err(Error::OperationFailed(describe(&other))),
-        }
+        self.wait().await?.into_certificate()
     }
 
     /// A string to resume this poller later ([`CertificateClient::resume_create_certificate`]).
     pub fn continuation_token(&self) -> String {
         self.0.flow.continuation_token()
-    }
-}
-
-/// Same text as `kvcerts-ureq` (a candidate for core, e.g. on `CreateOutcome`).
-fn describe(outcome: &CreateOutcome) -> String {
-    let detail = outcome
-        .operation()
-        .and_then(|o| o.error.as_ref().and_then(|e| e.message.clone()).or_else(|| o.status_details.clone()))
-        .unwrap_or_default();
-    match outcome {
-        CreateOutcome::Failed(_) => format!("the certificate creation failed: {detail}"),
-        CreateOutcome::Cancelled(_) => "the certificate creation was cancelled".into(),
-        CreateOutcome::Deleted => "the certificate operation was deleted".into(),
-        CreateOutcome::AwaitingMerge(_) => {
-            "the certificate waits for a merge (issuer Unknown): sign its CSR and call merge_certificate".into()
-        }
-        _ => format!("the certificate creation ended without a certificate: {detail}"),
     }
 }
 

@@ -1,12 +1,10 @@
 //! [`CertificateClient`]: every certificate operation, driven through the core flows.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use kvcerts_core::auth::{Challenge, Session, SessionOptions};
-use kvcerts_core::flows::{Flow, FlowOptions, PollOptions, RetryOptions, VaultFlows};
+use kvcerts_core::flows::{Flow, VaultFlows};
 use kvcerts_core::models::{CertificatePolicy, CertificateProperties, DeletedCertificateProperties, IssuerProperties};
-use kvcerts_core::{ApiVersion, Call, CreateCertificateOptions, Error, ListOptions, Vault, VaultOptions};
+use kvcerts_core::{Call, ClientOptions, CreateCertificateOptions, Error, ListOptions, Vault};
 
 use crate::credential::TokenCredential;
 use crate::driver::Driver;
@@ -19,14 +17,8 @@ use crate::sender::{ConnectionOptions, Sender};
 pub struct ClientBuilder {
     vault_url: String,
     credential: Arc<dyn TokenCredential>,
-    api_version: ApiVersion,
-    retry: RetryOptions,
-    create_polling: PollOptions,
-    delete_recover_polling: PollOptions,
+    options: ClientOptions,
     connection: ConnectionOptions,
-    verify_challenge_resource: bool,
-    allow_insecure_loopback: bool,
-    challenge: Option<Challenge>,
     agent: Option<ureq::Agent>,
 }
 
@@ -34,106 +26,13 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("vault_url", &self.vault_url)
-            .field("api_version", &self.api_version)
-            .field("verify_challenge_resource", &self.verify_challenge_resource)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
 
 impl ClientBuilder {
-    /// The REST api-version (default: the newest).
-    pub fn api_version(mut self, version: ApiVersion) -> Self {
-        self.api_version = version;
-        self
-    }
-
-    /// Retry behaviour (default: [`RetryOptions::default`]); `RetryOptions::none()` turns
-    /// retries off.
-    pub fn retry(mut self, retry: RetryOptions) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Polling of certificate creation (default: `Retry-After`, else every 5 s).
-    pub fn create_polling(mut self, polling: PollOptions) -> Self {
-        self.create_polling = polling;
-        self
-    }
-
-    /// Polling of deletion and recovery (default: every 2 s).
-    pub fn delete_recover_polling(mut self, polling: PollOptions) -> Self {
-        self.delete_recover_polling = polling;
-        self
-    }
-
-    /// Sets every poll interval at once (e.g. short intervals against the emulator).
-    pub fn poll_interval(mut self, interval: Duration) -> Self {
-        self.create_polling = self.create_polling.interval(interval);
-        self.delete_recover_polling = self.delete_recover_polling.interval(interval);
-        self
-    }
-
-    /// Time to connect (TCP and TLS); default 10 s.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connection.connect_timeout = timeout;
-        self
-    }
-
-    /// Time to wait for each read; default 60 s.
-    pub fn read_timeout(mut self, timeout: Duration) -> Self {
-        self.connection.read_timeout = timeout;
-        self
-    }
-
-    /// Appends `suffix` to the `User-Agent` header.
-    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
-        self.connection.user_agent = format!("{} {suffix}", kvcerts_core::USER_AGENT);
-        self
-    }
-
-    /// Whether to check that the vault host belongs to the challenge's resource before sending a
-    /// token (default on; turn off only for an emulator).
-    pub fn verify_challenge_resource(mut self, verify: bool) -> Self {
-        self.verify_challenge_resource = verify;
-        self
-    }
-
-    /// Allows `http://` to a loopback host (for a local emulator); tokens then travel in clear
-    /// text on the loopback interface only.
-    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
-        self.allow_insecure_loopback = allow;
-        self
-    }
-
-    /// Pre-seeds the challenge (tenant and scope), so the first call takes one round trip.
-    pub fn challenge(mut self, challenge: Challenge) -> Self {
-        self.challenge = Some(challenge);
-        self
-    }
-
-    /// Trusts this root certificate (PEM) in addition to the public roots.
-    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
-        self.connection.extra_roots_pem.push(pem.into());
-        self
-    }
-
-    /// Trusts only the roots given with [`ClientBuilder::add_root_certificate_pem`].
-    pub fn replace_root_certificates(mut self, replace: bool) -> Self {
-        self.connection.replace_roots = replace;
-        self
-    }
-
-    /// Sends through this HTTP(S) proxy.
-    pub fn proxy(mut self, proxy_url: impl Into<String>) -> Self {
-        self.connection.proxy = Some(proxy_url.into());
-        self
-    }
-
-    /// Largest response body accepted (default 16 MiB); larger bodies are an error.
-    pub fn max_response_size(mut self, bytes: u64) -> Self {
-        self.connection.max_response_size = bytes;
-        self
-    }
+    kvcerts_core::client_builder_methods!();
 
     /// Uses an existing agent (its TLS, proxy and timeout settings) instead of building one.
     /// The agent should not follow redirects and should return error statuses as responses
@@ -145,27 +44,12 @@ impl ClientBuilder {
 
     /// Validates everything and builds the client.
     pub fn build(self) -> Result<CertificateClient, Error> {
-        let vault_options =
-            VaultOptions::default().api_version(self.api_version).allow_insecure_loopback(self.allow_insecure_loopback);
-        let vault = Vault::with_options(&self.vault_url, vault_options)?;
-        let session = Session::new(
-            SessionOptions::default()
-                .verify_challenge_resource(self.verify_challenge_resource)
-                .allow_insecure_loopback(self.allow_insecure_loopback),
-        );
-        if let Some(challenge) = self.challenge {
-            session.preseed_challenge(vault.url(), challenge)?;
-        }
+        let flows = self.options.flows(&self.vault_url)?;
         let sender = match self.agent {
             Some(agent) => Sender::from_agent(agent, self.connection.max_response_size),
             None => Sender::new(&self.connection)
                 .map_err(|reason| Error::InvalidInput { what: "client options", reason })?,
         };
-        let options = FlowOptions::default()
-            .retry(self.retry)
-            .create_polling(self.create_polling)
-            .delete_recover_polling(self.delete_recover_polling);
-        let flows = VaultFlows::with_options(vault, session, options);
         Ok(CertificateClient { inner: Arc::new(Inner { flows, driver: Driver::new(sender, self.credential) }) })
     }
 }
@@ -200,14 +84,8 @@ impl CertificateClient {
         ClientBuilder {
             vault_url: vault_url.to_owned(),
             credential,
-            api_version: ApiVersion::default(),
-            retry: RetryOptions::default(),
-            create_polling: PollOptions::create(),
-            delete_recover_polling: PollOptions::delete_recover(),
+            options: ClientOptions::default(),
             connection: ConnectionOptions::default(),
-            verify_challenge_resource: true,
-            allow_insecure_loopback: false,
-            challenge: None,
             agent: None,
         }
     }

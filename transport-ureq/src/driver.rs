@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kvcerts_core::flows::{Flow, Input, Now, Step, WaitReason};
+use kvcerts_core::flows::{report, Flow, Input, Now, Step, WaitReason};
 use kvcerts_core::Error;
 use time::OffsetDateTime;
 
@@ -78,31 +78,14 @@ impl Driver {
         match step {
             Step::Send(request) => {
                 *attempt += 1;
-                let method = request.method().clone();
-                let url = redacted_url(request.uri());
+                let (method, uri) = (request.method().clone(), request.uri().clone());
                 let started = Instant::now();
                 let result = self.sender.send(request);
                 let elapsed = started.elapsed();
+                log::debug!("{}", report::exchange_line(&method, &uri, result.as_ref(), elapsed, *attempt));
                 match result {
-                    Ok(response) => {
-                        let request_id =
-                            response.headers().get("x-ms-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                        log::debug!(
-                            "{method} {url} -> {} in {} ms (x-ms-request-id: {request_id}, attempt {attempt})",
-                            response.status().as_u16(),
-                            elapsed.as_millis()
-                        );
-                        Input::Response(response)
-                    }
-                    Err(failure) => {
-                        log::debug!(
-                            "{method} {url} -> {} error after {} ms: {} (attempt {attempt})",
-                            failure.kind,
-                            elapsed.as_millis(),
-                            failure.message
-                        );
-                        Input::TransportError(failure)
-                    }
+                    Ok(response) => Input::Response(response),
+                    Err(failure) => Input::TransportError(failure),
                 }
             }
             Step::GetToken(request) => Input::Token(self.credential.get_token(&request)),
@@ -113,58 +96,11 @@ impl Driver {
 }
 
 fn log_wait(at: Instant, reason: WaitReason) {
-    let wait = at.saturating_duration_since(Instant::now());
-    match reason {
-        WaitReason::Retry => log::warn!("retrying in {} ms", wait.as_millis()),
-        WaitReason::Throttled => log::warn!("throttled by the service; retrying in {} ms", wait.as_millis()),
-        _ => log::trace!("waiting {} ms ({reason:?})", wait.as_millis()),
+    match report::wait_line(reason, at.saturating_duration_since(Instant::now())) {
+        (true, line) => log::warn!("{line}"),
+        (false, line) => log::trace!("{line}"),
     }
-}
-
-/// The URL for logs: scheme, host and path, with every query value but `api-version` hidden.
-pub(crate) fn redacted_url(uri: &http::Uri) -> String {
-    let mut out = String::new();
-    if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
-        out.push_str(scheme);
-        out.push_str("://");
-        out.push_str(authority.as_str());
-    }
-    out.push_str(uri.path());
-    if let Some(query) = uri.query() {
-        let mut first = true;
-        for pair in query.split('&') {
-            out.push(if first { '?' } else { '&' });
-            first = false;
-            match pair.split_once('=') {
-                Some(("api-version", v)) => {
-                    out.push_str("api-version=");
-                    out.push_str(v);
-                }
-                Some((k, _)) => {
-                    out.push_str(k);
-                    out.push_str("=REDACTED");
-                }
-                None => out.push_str(pair),
-            }
-        }
-    }
-    out
 }
 
 /// How long to wait for a process or token before giving up, shared by credentials.
 pub(crate) const DEFAULT_CREDENTIAL_TIMEOUT: Duration = Duration::from_secs(30);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_in_logs_hide_query_values() {
-        let uri: http::Uri =
-            "https://v.vault.azure.net/certificates?api-version=7.4&$skiptoken=abc&maxresults=5".parse().unwrap();
-        assert_eq!(
-            redacted_url(&uri),
-            "https://v.vault.azure.net/certificates?api-version=7.4&$skiptoken=REDACTED&maxresults=REDACTED"
-        );
-    }
-}

@@ -12,6 +12,7 @@
 
 pub mod azure_cli;
 pub mod challenge;
+pub mod environment;
 pub mod identity;
 pub mod session;
 pub mod token;

@@ -40,6 +40,27 @@ pub enum CreateOutcome {
 }
 
 impl CreateOutcome {
+    /// The certificate, or an [`ErrorKind::OperationFailed`](crate::ErrorKind) error that says
+    /// how the creation ended otherwise (with the service's error message when there is one).
+    pub fn into_certificate(self) -> Result<KeyVaultCertificate, Error> {
+        let detail = self
+            .operation()
+            .and_then(|o| o.error.as_ref().and_then(|e| e.message.clone()).or_else(|| o.status_details.clone()))
+            .unwrap_or_default();
+        Err(Error::OperationFailed(match self {
+            CreateOutcome::Completed(certificate) => return Ok(*certificate),
+            CreateOutcome::Failed(_) => format!("the certificate creation failed: {detail}"),
+            CreateOutcome::Cancelled(_) => "the certificate creation was cancelled".into(),
+            CreateOutcome::Deleted => "the certificate operation was deleted".into(),
+            CreateOutcome::AwaitingMerge(_) => {
+                "the certificate waits for a merge (issuer Unknown): sign its CSR and call merge_certificate".into()
+            }
+            CreateOutcome::UnknownStatus(_) => {
+                format!("the certificate creation ended without a certificate: {detail}")
+            }
+        }))
+    }
+
     /// The certificate, when the creation completed.
     pub fn certificate(&self) -> Option<&KeyVaultCertificate> {
         match self {

@@ -95,6 +95,7 @@ mod delete;
 mod exchange;
 mod pager;
 pub mod poller;
+pub mod report;
 pub mod retry;
 mod send_request;
 mod step;
