@@ -184,6 +184,7 @@ fn cancel_then_delete_operation() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json["cancellation_requested"], true);
     assert_eq!(r.json["status"], "inProgress");
+    assert!(r.header("retry-after").is_none(), "the service sends no Retry-After on a cancel");
     let r = c.get("/certificates/cx/pending");
     assert_eq!(r.json["status"], "cancelled");
     assert!(r.json.get("status_details").is_none());

@@ -236,7 +236,9 @@ pub fn cancel(ctx: &Ctx<'_>, name: &str) -> Handled {
     }
     let (cert, op) = (&*cert, cert.operation.as_ref());
     let op = op.ok_or_else(|| ApiError::pending_not_found(name))?;
-    Ok(operation_reply(ctx, cert, op, StatusCode::OK))
+    // The service answers a cancel without `Retry-After`, even while the operation is still in
+    // progress (net-VerifyCancelCertificateOperation): only create and get send it.
+    Ok(Reply::with_status(StatusCode::OK, views::operation(&ctx.base, cert, op)))
 }
 
 /// `DELETE /certificates/{name}/pending`
