@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kvcerts_core::flows::{CreateOutcome, PollOptions, RetryOptions};
+use kvcerts_core::flows::{CreateOutcome, PollOptions};
 use kvcerts_core::models::{
     CertificatePolicy, CertificateProperties, DeletedCertificate, DeletedCertificateProperties, IssuerProperties,
     KeyVaultCertificate,
@@ -16,65 +16,160 @@ use serde_json::Value;
 
 struct Ureq(kvcerts_ureq::CertificateClient);
 
-impl SuiteClient for Ureq {
-    fn create_and_wait(
-        &self,
-        name: &str,
-        policy: &CertificatePolicy,
-        options: &CreateCertificateOptions,
-    ) -> Result<CreateOutcome, Error> {
-        self.0.begin_create_certificate(name, policy, options)?.wait()
+impl Ureq {
+    /// Runs a block of blocking calls (written as an `async` block so the suite is written once).
+    fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        futures_lite::future::block_on(f)
     }
-    fn create_without_polling(
-        &self,
-        name: &str,
-        policy: &CertificatePolicy,
-        options: &CreateCertificateOptions,
-    ) -> Result<String, Error> {
-        let mut poller = self.0.begin_create_certificate(name, policy, options)?;
-        match poller.poll() {
-            Some(Err(e)) => Err(e.clone()),
-            _ => Ok(poller.continuation_token()),
+}
+
+struct Hyper(kvcerts_hyper::CertificateClient, tokio::runtime::Runtime);
+
+impl Hyper {
+    fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.1.block_on(f)
+    }
+}
+
+/// The suite's operations for a client type; `[.await]` for the async client. Both clients have
+/// the same method names, so this is written once.
+macro_rules! suite_client {
+    ($ty:ident, [$($aw:tt)*]) => {
+        impl SuiteClient for $ty {
+            fn create_and_wait(
+                &self,
+                name: &str,
+                policy: &CertificatePolicy,
+                options: &CreateCertificateOptions,
+            ) -> Result<CreateOutcome, Error> {
+                let c = &self.0;
+                self.run(async move { c.begin_create_certificate(name, policy, options)?.wait()$($aw)* })
+            }
+            fn create_without_polling(
+                &self,
+                name: &str,
+                policy: &CertificatePolicy,
+                options: &CreateCertificateOptions,
+            ) -> Result<String, Error> {
+                let c = &self.0;
+                self.run(async move {
+                    let mut poller = c.begin_create_certificate(name, policy, options)?;
+                    match poller.poll()$($aw)* {
+                        Some(Err(e)) => Err(e.clone()),
+                        _ => Ok(poller.continuation_token()),
+                    }
+                })
+            }
+            fn resume_create_and_wait(&self, continuation_token: &str) -> Result<CreateOutcome, Error> {
+                let c = &self.0;
+                self.run(async move { c.resume_create_certificate(continuation_token)?.wait()$($aw)* })
+            }
+            fn delete(&self, name: &str, wait: bool) -> Result<Option<DeletedCertificate>, Error> {
+                let c = &self.0;
+                self.run(async move {
+                    let mut poller = c.begin_delete_certificate(name)?;
+                    if wait {
+                        return poller.wait()$($aw)*.map(Some);
+                    }
+                    match poller.poll()$($aw)* {
+                        Some(Err(e)) => Err(e.clone()),
+                        _ => Ok(poller.result().cloned()),
+                    }
+                })
+            }
+            fn recover(&self, name: &str, wait: bool) -> Result<Option<KeyVaultCertificate>, Error> {
+                let c = &self.0;
+                self.run(async move {
+                    let mut poller = c.begin_recover_deleted_certificate(name)?;
+                    if wait {
+                        return poller.wait()$($aw)*.map(Some);
+                    }
+                    match poller.poll()$($aw)* {
+                        Some(Err(e)) => Err(e.clone()),
+                        _ => Ok(poller.result().cloned()),
+                    }
+                })
+            }
+            fn list_certificates(&self, options: &ListOptions) -> Result<Vec<CertificateProperties>, Error> {
+                let c = &self.0;
+                self.run(async move {
+                    let mut pager = c.list_properties_of_certificates(options)?;
+                    let mut items = Vec::new();
+                    while let Some(item) = pager.next()$($aw)* {
+                        items.push(item?);
+                    }
+                    Ok(items)
+                })
+            }
+            fn list_versions(&self, name: &str, options: &ListOptions) -> Result<Vec<CertificateProperties>, Error> {
+                let c = &self.0;
+                self.run(async move {
+                    let mut pager = c.list_properties_of_certificate_versions(name, options)?;
+                    let mut items = Vec::new();
+                    while let Some(item) = pager.next()$($aw)* {
+                        items.push(item?);
+                    }
+                    Ok(items)
+                })
+            }
+            fn list_deleted(&self, options: &ListOptions) -> Result<Vec<DeletedCertificateProperties>, Error> {
+                let c = &self.0;
+                self.run(async move {
+                    let mut pager = c.list_deleted_certificates(options)?;
+                    let mut items = Vec::new();
+                    while let Some(item) = pager.next()$($aw)* {
+                        items.push(item?);
+                    }
+                    Ok(items)
+                })
+            }
+            fn list_issuers(&self, options: &ListOptions) -> Result<Vec<IssuerProperties>, Error> {
+                let c = &self.0;
+                self.run(async move {
+                    let mut pager = c.list_properties_of_issuers(options)?;
+                    let mut items = Vec::new();
+                    while let Some(item) = pager.next()$($aw)* {
+                        items.push(item?);
+                    }
+                    Ok(items)
+                })
+            }
+            fn exchange(&self, operation: Operation, inputs: &Inputs) -> Result<Value, Error> {
+                let c = &self.0;
+                self.run(async move { kvcerts_tests::suite_exchange!(c, operation, inputs, [$($aw)*]) })
+            }
         }
-    }
-    fn resume_create_and_wait(&self, continuation_token: &str) -> Result<CreateOutcome, Error> {
-        self.0.resume_create_certificate(continuation_token)?.wait()
-    }
-    fn delete(&self, name: &str, wait: bool) -> Result<Option<DeletedCertificate>, Error> {
-        let mut poller = self.0.begin_delete_certificate(name)?;
-        if wait {
-            return poller.wait().map(Some);
+    };
+}
+
+suite_client!(Ureq, []);
+suite_client!(Hyper, [.await]);
+
+/// Polling waits capped at 1 ms: recorded answers ask for `Retry-After: 10`.
+fn fast_polling() -> (PollOptions, PollOptions) {
+    let ms = Duration::from_millis(1);
+    (PollOptions::create().interval(ms).max_interval(ms), PollOptions::delete_recover().interval(ms).max_interval(ms))
+}
+
+fn hyper_client(server: &PlaybackServer) -> Hyper {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let (create, delete) = fast_polling();
+    let client = runtime.block_on(async {
+        let mut builder = kvcerts_hyper::CertificateClient::builder(
+            server.url(),
+            Arc::new(kvcerts_hyper::StaticTokenCredential::new("playback-token")),
+        )
+        .api_version(api_version(server.recording()))
+        .verify_challenge_resource(false)
+        .allow_insecure_loopback(true)
+        .create_polling(create)
+        .delete_recover_polling(delete);
+        if let Some(ca) = server.ca_pem() {
+            builder = builder.add_root_certificate_pem(ca.into_bytes()).replace_root_certificates(true);
         }
-        match poller.poll() {
-            Some(Err(e)) => Err(e.clone()),
-            _ => Ok(poller.result().cloned()),
-        }
-    }
-    fn recover(&self, name: &str, wait: bool) -> Result<Option<KeyVaultCertificate>, Error> {
-        let mut poller = self.0.begin_recover_deleted_certificate(name)?;
-        if wait {
-            return poller.wait().map(Some);
-        }
-        match poller.poll() {
-            Some(Err(e)) => Err(e.clone()),
-            _ => Ok(poller.result().cloned()),
-        }
-    }
-    fn list_certificates(&self, options: &ListOptions) -> Result<Vec<CertificateProperties>, Error> {
-        self.0.list_properties_of_certificates(options)?.collect()
-    }
-    fn list_versions(&self, name: &str, options: &ListOptions) -> Result<Vec<CertificateProperties>, Error> {
-        self.0.list_properties_of_certificate_versions(name, options)?.collect()
-    }
-    fn list_deleted(&self, options: &ListOptions) -> Result<Vec<DeletedCertificateProperties>, Error> {
-        self.0.list_deleted_certificates(options)?.collect()
-    }
-    fn list_issuers(&self, options: &ListOptions) -> Result<Vec<IssuerProperties>, Error> {
-        self.0.list_properties_of_issuers(options)?.collect()
-    }
-    fn exchange(&self, operation: Operation, inputs: &Inputs) -> Result<Value, Error> {
-        kvcerts_tests::suite_exchange!(&self.0, operation, inputs, [])
-    }
+        builder.build().expect("client")
+    });
+    Hyper(client, runtime)
 }
 
 fn ureq_client(server: &PlaybackServer) -> Ureq {
@@ -85,12 +180,8 @@ fn ureq_client(server: &PlaybackServer) -> Ureq {
     .api_version(api_version(server.recording()))
     .verify_challenge_resource(false)
     .allow_insecure_loopback(true)
-    // Recorded answers ask for `Retry-After: 10`; in playback every wait is capped at 1 ms.
-    .create_polling(PollOptions::create().interval(Duration::from_millis(1)).max_interval(Duration::from_millis(1)))
-    .delete_recover_polling(
-        PollOptions::delete_recover().interval(Duration::from_millis(1)).max_interval(Duration::from_millis(1)),
-    )
-    .retry(RetryOptions::default());
+    .create_polling(fast_polling().0)
+    .delete_recover_polling(fast_polling().1);
     if let Some(ca) = server.ca_pem() {
         builder = builder.add_root_certificate_pem(ca.into_bytes()).replace_root_certificates(true);
     }
@@ -145,6 +236,16 @@ fn ureq_over_https_replays_every_recording() {
 #[test]
 fn ureq_over_http_replays_every_recording() {
     assert_all("ureq http", run_all(false, |s| Box::new(ureq_client(s))));
+}
+
+#[test]
+fn hyper_over_https_replays_every_recording() {
+    assert_all("hyper https", run_all(true, |s| Box::new(hyper_client(s))));
+}
+
+#[test]
+fn hyper_over_http_replays_every_recording() {
+    assert_all("hyper http", run_all(false, |s| Box::new(hyper_client(s))));
 }
 
 #[test]
