@@ -103,6 +103,8 @@ pub struct PlaybackOptions {
     /// has no `Authorization` header with a synthetic `401` challenge
     /// ([`SYNTHETIC_CHALLENGE`], [`SYNTHETIC_CHALLENGE_BODY`]).
     pub serve_challenge: bool,
+    /// Also serve the entries addressed to identity (token) endpoints, for credential tests.
+    pub serve_identity: bool,
 }
 
 /// One request the server received, and what it answered.
@@ -146,8 +148,11 @@ impl PlaybackServer {
         };
         let scheme = if options.tls { "https" } else { "http" };
         let url = format!("{scheme}://{addr}");
-        let keys =
-            recording.entries.iter().map(|entry| entry.is_vault().then(|| RequestKey::of_entry(entry))).collect();
+        let keys = recording
+            .entries
+            .iter()
+            .map(|entry| (entry.is_vault() || options.serve_identity).then(|| RequestKey::of_entry(entry)))
+            .collect();
         let shared = Arc::new(Shared {
             recorded_origin: recording.vault_origin(),
             origin: url.clone(),

@@ -203,8 +203,11 @@ fn run_all(tls: bool, make: impl Fn(&PlaybackServer) -> Box<dyn SuiteClient>) ->
     let mut failures = Vec::new();
     for recording in &recordings {
         let name = recording.name.clone();
-        let server =
-            PlaybackServer::start(recording.clone(), PlaybackOptions { tls, serve_challenge: true }).expect("server");
+        let server = PlaybackServer::start(
+            recording.clone(),
+            PlaybackOptions { tls, serve_challenge: true, ..Default::default() },
+        )
+        .expect("server");
         let client = make(&server);
         for problem in run_scenario(client.as_ref(), recording) {
             failures.push(format!("{name}: {problem}"));
@@ -252,7 +255,8 @@ fn hyper_over_http_replays_every_recording() {
 fn typed_errors_surface_from_the_service() {
     let recording = Recording::named("cpp-KeyVaultCertificateClientTest.DeleteWrongCertificate").expect("recording");
     let server =
-        PlaybackServer::start(recording, PlaybackOptions { tls: true, serve_challenge: true }).expect("server");
+        PlaybackServer::start(recording, PlaybackOptions { tls: true, serve_challenge: true, ..Default::default() })
+            .expect("server");
     let client = ureq_client(&server);
     let err = client.0.begin_delete_certificate("DeleteWrongCertificate").unwrap().wait().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);

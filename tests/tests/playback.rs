@@ -24,7 +24,8 @@ fn recording(name: &str) -> Recording {
 }
 
 fn start(recording: Recording, tls: bool, serve_challenge: bool) -> PlaybackServer {
-    PlaybackServer::start(recording, PlaybackOptions { tls, serve_challenge }).expect("start playback server")
+    PlaybackServer::start(recording, PlaybackOptions { tls, serve_challenge, ..Default::default() })
+        .expect("start playback server")
 }
 
 /// A response as read by [`Client`].

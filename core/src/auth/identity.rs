@@ -467,6 +467,9 @@ pub enum UserAssignedId {
 pub enum ManagedIdentitySource {
     /// The VM's Instance Metadata Service.
     Imds,
+    /// The IMDS protocol at another token endpoint URL: AAD pod identity
+    /// (`AZURE_POD_IDENTITY_AUTHORITY_HOST`), or a local test endpoint.
+    ImdsAt(String),
     /// App Service / Functions: `IDENTITY_ENDPOINT` and `IDENTITY_HEADER`.
     AppService {
         /// `IDENTITY_ENDPOINT`.
@@ -491,20 +494,27 @@ pub const IMDS_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2
 impl ManagedIdentityCredential {
     /// Picks the source from environment variables read through `lookup` (core reads no
     /// environment: pass `|k| std::env::var(k).ok()`): App Service when `IDENTITY_ENDPOINT`
-    /// and `IDENTITY_HEADER` are set, else IMDS.
+    /// and `IDENTITY_HEADER` are set; else IMDS, at `AZURE_POD_IDENTITY_AUTHORITY_HOST` when
+    /// that is set (AAD pod identity).
     pub fn from_environment(lookup: impl Fn(&str) -> Option<String>, user_assigned: Option<UserAssignedId>) -> Self {
         let source = match (lookup("IDENTITY_ENDPOINT"), lookup("IDENTITY_HEADER")) {
             (Some(endpoint), Some(header)) if !endpoint.is_empty() && !header.is_empty() => {
                 ManagedIdentitySource::AppService { endpoint, identity_header: header.into() }
             }
-            _ => ManagedIdentitySource::Imds,
+            _ => match lookup("AZURE_POD_IDENTITY_AUTHORITY_HOST").filter(|h| !h.trim().is_empty()) {
+                Some(host) => ManagedIdentitySource::ImdsAt(format!(
+                    "{}/metadata/identity/oauth2/token",
+                    host.trim().trim_end_matches('/')
+                )),
+                None => ManagedIdentitySource::Imds,
+            },
         };
         ManagedIdentityCredential { source, user_assigned }
     }
 
     fn endpoint_kind(&self) -> IdentityEndpoint {
         match self.source {
-            ManagedIdentitySource::Imds => IdentityEndpoint::Imds,
+            ManagedIdentitySource::Imds | ManagedIdentitySource::ImdsAt(_) => IdentityEndpoint::Imds,
             ManagedIdentitySource::AppService { .. } => IdentityEndpoint::AppService,
         }
     }
@@ -520,6 +530,7 @@ impl ManagedIdentityCredential {
         let resource = scope.strip_suffix("/.default").unwrap_or(scope);
         let (base, api_version) = match &self.source {
             ManagedIdentitySource::Imds => (IMDS_ENDPOINT, "2018-02-01"),
+            ManagedIdentitySource::ImdsAt(endpoint) => (endpoint.as_str(), "2018-02-01"),
             ManagedIdentitySource::AppService { endpoint, .. } => (endpoint.as_str(), "2019-08-01"),
         };
         let mut query = vec![("api-version", api_version), ("resource", resource)];
@@ -538,7 +549,7 @@ impl ManagedIdentityCredential {
         let separator = if base.contains('?') { '&' } else { '?' };
         let mut builder = Request::builder().method(Method::GET).uri(format!("{base}{separator}{query}"));
         builder = match &self.source {
-            ManagedIdentitySource::Imds => builder.header("Metadata", "true"),
+            ManagedIdentitySource::Imds | ManagedIdentitySource::ImdsAt(_) => builder.header("Metadata", "true"),
             ManagedIdentitySource::AppService { identity_header, .. } => {
                 let mut v = http::HeaderValue::from_str(identity_header.expose_secret())
                     .map_err(|_| Error::invalid("IDENTITY_HEADER", "not a valid header value"))?;
@@ -559,7 +570,7 @@ impl ManagedIdentityCredential {
     ) -> Result<AccessToken, Error> {
         let secrets: Vec<&str> = match &self.source {
             ManagedIdentitySource::AppService { identity_header, .. } => vec![identity_header.expose_secret()],
-            ManagedIdentitySource::Imds => Vec::new(),
+            ManagedIdentitySource::Imds | ManagedIdentitySource::ImdsAt(_) => Vec::new(),
         };
         parse_token_response(self.endpoint_kind(), response, now, &secrets)
     }
