@@ -24,7 +24,8 @@ macro_rules! operations {
                 match self { $(Operation::$variant => $python,)* }
             }
 
-            /// The Key Vault access-policy permission the operation needs.
+            /// The Key Vault access-policy permission the operation needs (as the service's
+            /// documentation names it).
             pub fn permission(self) -> &'static str {
                 match self { $(Operation::$variant => $permission,)* }
             }
@@ -50,7 +51,7 @@ operations! {
     UpdateCertificatePolicy => "update_certificate_policy", "certificates/update", PATCH;
     GetCertificateOperation => "get_certificate_operation", "certificates/get", GET;
     CancelCertificateOperation => "cancel_certificate_operation", "certificates/update", PATCH;
-    DeleteCertificateOperation => "delete_certificate_operation", "certificates/delete", DELETE;
+    DeleteCertificateOperation => "delete_certificate_operation", "certificates/update", DELETE;
     MergeCertificate => "merge_certificate", "certificates/create", POST;
     BackupCertificate => "backup_certificate", "certificates/backup", POST;
     RestoreCertificateBackup => "restore_certificate_backup", "certificates/restore", POST;
@@ -59,13 +60,13 @@ operations! {
     PurgeDeletedCertificate => "purge_deleted_certificate", "certificates/purge", DELETE;
     RecoverDeletedCertificate => "begin_recover_deleted_certificate", "certificates/recover", POST;
     SetContacts => "set_contacts", "certificates/managecontacts", PUT;
-    GetContacts => "get_contacts", "certificates/getissuers", GET;
+    GetContacts => "get_contacts", "certificates/managecontacts", GET;
     DeleteContacts => "delete_contacts", "certificates/managecontacts", DELETE;
-    ListPropertiesOfIssuers => "list_properties_of_issuers", "certificates/listissuers", GET;
-    CreateIssuer => "create_issuer", "certificates/setissuers", PUT;
-    UpdateIssuer => "update_issuer", "certificates/setissuers", PATCH;
-    GetIssuer => "get_issuer", "certificates/getissuers", GET;
-    DeleteIssuer => "delete_issuer", "certificates/deleteissuers", DELETE;
+    ListPropertiesOfIssuers => "list_properties_of_issuers", "certificates/getissuers (or manageissuers)", GET;
+    CreateIssuer => "create_issuer", "certificates/setissuers (or manageissuers)", PUT;
+    UpdateIssuer => "update_issuer", "certificates/setissuers (or manageissuers)", PATCH;
+    GetIssuer => "get_issuer", "certificates/getissuers (or manageissuers)", GET;
+    DeleteIssuer => "delete_issuer", "certificates/deleteissuers (or manageissuers)", DELETE;
     DownloadCertificate => "download_certificate", "secrets/get", GET;
 }
 
