@@ -49,9 +49,11 @@ pub fn key_spec(policy: &Policy) -> Result<KeySpec, ApiError> {
         "EC" | "EC-HSM" => match kp.crv.as_deref().unwrap_or("P-256") {
             c if c.eq_ignore_ascii_case("P-256") => Ok(KeySpec::P256),
             c if c.eq_ignore_ascii_case("P-384") => Ok(KeySpec::P384),
+            c if c.eq_ignore_ascii_case("P-521") => Ok(KeySpec::P521),
+            c if c.eq_ignore_ascii_case("P-256K") => Ok(KeySpec::P256K),
             c => Err(invalid(
                 "policy.key_props.crv",
-                &format!("The curve {c} is not supported by this emulator (supported: P-256, P-384)."),
+                &format!("The curve {c} is not supported (supported: P-256, P-384, P-521, P-256K)."),
             )),
         },
         other => Err(invalid("policy.key_props.kty", &format!("Unsupported key type {other}."))),

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use rcgen::{
     CertificateParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, OtherNameValue, SanType, SerialNumber, SignatureAlgorithm, PKCS_ECDSA_P256_SHA256,
-    PKCS_ECDSA_P384_SHA384, PKCS_RSA_SHA256,
+    KeyUsagePurpose, OtherNameValue, PublicKeyData, SanType, SerialNumber, SignatureAlgorithm, SigningKey,
+    PKCS_ECDSA_P256_SHA256, PKCS_ECDSA_P384_SHA384, PKCS_RSA_SHA256,
 };
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use sha1::{Digest, Sha1};
@@ -32,15 +32,21 @@ pub enum KeySpec {
     P256,
     /// ECDSA on NIST P-384.
     P384,
+    /// ECDSA on NIST P-521 (signed with SHA-512, by the `p521` crate).
+    P521,
+    /// ECDSA on secp256k1 (`P-256K`, signed with SHA-256, by the `k256` crate).
+    P256K,
 }
 
 impl KeySpec {
-    /// The signature algorithm a self-signed certificate with this key uses.
-    fn algorithm(self) -> &'static SignatureAlgorithm {
+    /// The rcgen (ring) signature algorithm a self-signed certificate with this key uses, or
+    /// `None` for the curves ring cannot sign with (see [`ExternalKey`]).
+    fn algorithm(self) -> Option<&'static SignatureAlgorithm> {
         match self {
-            KeySpec::Rsa(_) => &PKCS_RSA_SHA256,
-            KeySpec::P256 => &PKCS_ECDSA_P256_SHA256,
-            KeySpec::P384 => &PKCS_ECDSA_P384_SHA384,
+            KeySpec::Rsa(_) => Some(&PKCS_RSA_SHA256),
+            KeySpec::P256 => Some(&PKCS_ECDSA_P256_SHA256),
+            KeySpec::P384 => Some(&PKCS_ECDSA_P384_SHA384),
+            KeySpec::P521 | KeySpec::P256K => None,
         }
     }
 }
@@ -106,16 +112,237 @@ pub fn generate_key(spec: KeySpec) -> X509Result<Vec<u8>> {
             Ok(der.as_bytes().to_vec())
         }
         KeySpec::P256 | KeySpec::P384 => {
-            let kp = KeyPair::generate_for(spec.algorithm()).map_err(|e| e.to_string())?;
+            let alg = spec.algorithm().ok_or("no signature algorithm")?;
+            let kp = KeyPair::generate_for(alg).map_err(|e| e.to_string())?;
             Ok(kp.serialize_der())
+        }
+        KeySpec::P521 | KeySpec::P256K => {
+            use p521::elliptic_curve::Generate;
+            use p521::pkcs8::EncodePrivateKey;
+            let der = if spec == KeySpec::P521 {
+                p521::ecdsa::SigningKey::try_generate_from_rng(&mut RingRng).map_err(|e| e.to_string())?.to_pkcs8_der()
+            } else {
+                k256::ecdsa::SigningKey::try_generate_from_rng(&mut RingRng).map_err(|e| e.to_string())?.to_pkcs8_der()
+            };
+            Ok(der.map_err(|e| e.to_string())?.as_bytes().to_vec())
+        }
+    }
+}
+
+/// A key loaded for signing: by ring through rcgen, or by RustCrypto for the curves ring lacks.
+enum Signer {
+    Ring(KeyPair),
+    External(ExternalKey),
+}
+
+impl Signer {
+    /// The raw public key bits (the SubjectPublicKeyInfo bit string contents).
+    fn public_key_raw(&self) -> &[u8] {
+        match self {
+            Signer::Ring(k) => k.public_key_raw(),
+            Signer::External(k) => &k.point,
         }
     }
 }
 
 /// Loads a PKCS#8 key for signing.
-fn signing_key(pkcs8: &[u8], spec: KeySpec) -> X509Result<KeyPair> {
-    KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), spec.algorithm())
-        .map_err(|e| format!("the private key cannot be used: {e}"))
+fn signing_key(pkcs8: &[u8], spec: KeySpec) -> X509Result<Signer> {
+    let cannot = |e: &dyn std::fmt::Display| format!("the private key cannot be used: {e}");
+    match spec.algorithm() {
+        Some(alg) => KeyPair::from_pkcs8_der_and_sign_algo(&PrivatePkcs8KeyDer::from(pkcs8), alg)
+            .map(Signer::Ring)
+            .map_err(|e| cannot(&e)),
+        None => ExternalKey::from_pkcs8(pkcs8, spec).map(Signer::External).map_err(|e| cannot(&e)),
+    }
+}
+
+/// An ECDSA key that ring cannot sign with (P-521, secp256k1), signed with RustCrypto.
+///
+/// rcgen has no signature algorithm for these curves (P-521 only with aws-lc, secp256k1 not at
+/// all), and its `SignatureAlgorithm` cannot be built outside rcgen. So rcgen still lays out the
+/// certificate or CSR (subject, SANs, extensions…) with this key as an external signer under a
+/// placeholder algorithm, then [`ExternalKey::finish`] swaps in the real SubjectPublicKeyInfo and
+/// signature AlgorithmIdentifier and signs the to-be-signed part.
+struct ExternalKey {
+    key: EcSigningKey,
+    /// Uncompressed SEC1 point.
+    point: Vec<u8>,
+    /// DER SubjectPublicKeyInfo: id-ecPublicKey with the named curve.
+    spki: Vec<u8>,
+}
+
+enum EcSigningKey {
+    P521(p521::ecdsa::SigningKey),
+    K256(k256::ecdsa::SigningKey),
+}
+
+/// DER AlgorithmIdentifier of ecdsa-with-SHA256 (1.2.840.10045.4.3.2), parameters absent.
+const ECDSA_WITH_SHA256: &[u8] = &[0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+/// DER AlgorithmIdentifier of ecdsa-with-SHA512 (1.2.840.10045.4.3.4), parameters absent.
+const ECDSA_WITH_SHA512: &[u8] = &[0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04];
+
+/// Which rcgen output [`ExternalKey::finish`] rewrites.
+#[derive(Clone, Copy)]
+enum Signed {
+    Certificate,
+    Request,
+}
+
+impl ExternalKey {
+    fn from_pkcs8(pkcs8: &[u8], spec: KeySpec) -> X509Result<ExternalKey> {
+        use p521::pkcs8::{DecodePrivateKey, EncodePublicKey};
+        let (key, point, spki) = match spec {
+            KeySpec::P521 => {
+                let k = p521::ecdsa::SigningKey::from_pkcs8_der(pkcs8).map_err(|e| e.to_string())?;
+                let vk = k.verifying_key();
+                let spki = vk.to_public_key_der().map_err(|e| e.to_string())?;
+                (EcSigningKey::P521(k.clone()), vk.to_sec1_point(false).as_bytes().to_vec(), spki)
+            }
+            KeySpec::P256K => {
+                let k = k256::ecdsa::SigningKey::from_pkcs8_der(pkcs8).map_err(|e| e.to_string())?;
+                let vk = k.verifying_key();
+                let spki = vk.to_public_key_der().map_err(|e| e.to_string())?;
+                (EcSigningKey::K256(k.clone()), vk.to_sec1_point(false).as_bytes().to_vec(), spki)
+            }
+            other => return Err(format!("{other:?} keys are signed by ring")),
+        };
+        Ok(ExternalKey { key, point, spki: spki.as_bytes().to_vec() })
+    }
+
+    /// The DER AlgorithmIdentifier of the signature.
+    fn signature_algorithm(&self) -> &'static [u8] {
+        match self.key {
+            EcSigningKey::P521(_) => ECDSA_WITH_SHA512,
+            EcSigningKey::K256(_) => ECDSA_WITH_SHA256,
+        }
+    }
+
+    /// A DER ECDSA-Sig-Value over `msg` (SHA-512 for P-521, SHA-256 for secp256k1).
+    fn sign_der(&self, msg: &[u8]) -> Vec<u8> {
+        use p521::ecdsa::signature::Signer as _;
+        match &self.key {
+            EcSigningKey::P521(k) => {
+                let sig: p521::ecdsa::DerSignature = k.sign(msg);
+                sig.as_bytes().to_vec()
+            }
+            EcSigningKey::K256(k) => {
+                let sig: k256::ecdsa::DerSignature = k.sign(msg);
+                sig.as_bytes().to_vec()
+            }
+        }
+    }
+
+    /// Rewrites a certificate or CSR that rcgen laid out with this key under the placeholder
+    /// algorithm: the SubjectPublicKeyInfo and the signature AlgorithmIdentifier(s) are replaced,
+    /// and the to-be-signed part is signed.
+    fn finish(&self, der: &[u8], kind: Signed) -> X509Result<Vec<u8>> {
+        let malformed = || "rcgen produced an unexpected structure".to_string();
+        let outer = der_elements(der_contents(der, 0x30)?)?;
+        let tbs = outer.first().ok_or_else(malformed)?;
+        let mut fields: Vec<Vec<u8>> =
+            der_elements(der_contents(tbs, 0x30)?)?.into_iter().map(<[u8]>::to_vec).collect();
+        let (spki_at, alg_at) = match kind {
+            // [0] version, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo…
+            Signed::Certificate if fields.first().is_some_and(|f| f.first() == Some(&0xa0)) => (6, Some(2)),
+            Signed::Certificate => (5, Some(1)),
+            // version, subject, subjectPKInfo, [0] attributes
+            Signed::Request => (2, None),
+        };
+        if fields.get(spki_at).and_then(|f| f.first()) != Some(&0x30) {
+            return Err(malformed());
+        }
+        fields[spki_at] = self.spki.clone();
+        if let Some(at) = alg_at {
+            if fields.get(at).and_then(|f| f.first()) != Some(&0x30) {
+                return Err(malformed());
+            }
+            fields[at] = self.signature_algorithm().to_vec();
+        }
+        let tbs = der_tlv(0x30, &fields.concat());
+        let mut bits = vec![0u8];
+        bits.extend(self.sign_der(&tbs));
+        let body = [tbs, self.signature_algorithm().to_vec(), der_tlv(0x03, &bits)].concat();
+        Ok(der_tlv(0x30, &body))
+    }
+}
+
+impl PublicKeyData for ExternalKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.point
+    }
+
+    /// A placeholder: rcgen writes it as the signature algorithm and in the key's
+    /// SubjectPublicKeyInfo; [`ExternalKey::finish`] replaces both.
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        &PKCS_ECDSA_P384_SHA384
+    }
+
+    fn subject_public_key_info(&self) -> Vec<u8> {
+        self.spki.clone()
+    }
+}
+
+impl SigningKey for ExternalKey {
+    /// A placeholder signature: [`ExternalKey::finish`] signs the final to-be-signed bytes.
+    fn sign(&self, _msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
+        Ok(Vec::new())
+    }
+}
+
+/// The header length and contents length of the DER TLV at the start of `der`.
+fn der_header(der: &[u8]) -> X509Result<(usize, usize)> {
+    let malformed = || "malformed DER".to_string();
+    let first = *der.get(1).ok_or_else(malformed)?;
+    let (header, len) = if first & 0x80 == 0 {
+        (2, first as usize)
+    } else {
+        let n = (first & 0x7f) as usize;
+        if n == 0 || n > 4 {
+            return Err(malformed());
+        }
+        let bytes = der.get(2..2 + n).ok_or_else(malformed)?;
+        (2 + n, bytes.iter().fold(0usize, |a, b| (a << 8) | *b as usize))
+    };
+    if der.len() < header + len {
+        return Err(malformed());
+    }
+    Ok((header, len))
+}
+
+/// The contents of the DER TLV at the start of `der`, which must have tag `tag`.
+fn der_contents(der: &[u8], tag: u8) -> X509Result<&[u8]> {
+    if der.first() != Some(&tag) {
+        return Err(format!("expected DER tag {tag:#04x}"));
+    }
+    let (header, len) = der_header(der)?;
+    Ok(&der[header..header + len])
+}
+
+/// Splits DER contents into their TLVs (each whole, header included).
+fn der_elements(mut der: &[u8]) -> X509Result<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    while !der.is_empty() {
+        let (header, len) = der_header(der)?;
+        let (tlv, rest) = der.split_at(header + len);
+        out.push(tlv);
+        der = rest;
+    }
+    Ok(out)
+}
+
+/// Encodes a DER TLV.
+fn der_tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = contents.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(contents);
+    out
 }
 
 /// The raw public key bits of a PKCS#8 private key (the SubjectPublicKeyInfo bit string
@@ -142,6 +369,8 @@ pub fn public_key_of(pkcs8: &[u8]) -> X509Result<(Vec<u8>, KeySpec)> {
             let spec = match curve.as_str() {
                 "1.2.840.10045.3.1.7" => KeySpec::P256,
                 "1.3.132.0.34" => KeySpec::P384,
+                "1.3.132.0.35" => KeySpec::P521,
+                "1.3.132.0.10" => KeySpec::P256K,
                 other => return Err(format!("the elliptic curve {other} is not supported")),
             };
             let kp = signing_key(pkcs8, spec)?;
@@ -157,6 +386,8 @@ pub fn describe_key(spec: KeySpec) -> KeyDescription {
         KeySpec::Rsa(bits) => KeyDescription { kty: "RSA".into(), key_size: bits as u32, crv: None },
         KeySpec::P256 => KeyDescription { kty: "EC".into(), key_size: 256, crv: Some("P-256".into()) },
         KeySpec::P384 => KeyDescription { kty: "EC".into(), key_size: 384, crv: Some("P-384".into()) },
+        KeySpec::P521 => KeyDescription { kty: "EC".into(), key_size: 521, crv: Some("P-521".into()) },
+        KeySpec::P256K => KeyDescription { kty: "EC".into(), key_size: 256, crv: Some("P-256K".into()) },
     }
 }
 
@@ -361,8 +592,14 @@ pub fn self_signed(x509: &X509Props, pkcs8: &[u8], spec: KeySpec, now: OffsetDat
     let ski = Sha1::digest(key.public_key_raw()).to_vec();
     params.key_identifier_method = KeyIdMethod::PreSpecified(ski);
     params.use_authority_key_identifier_extension = true;
-    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
-    Ok(Issued { der: cert.der().to_vec() })
+    let der = match &key {
+        Signer::Ring(k) => params.self_signed(k).map_err(|e| e.to_string())?.der().to_vec(),
+        Signer::External(k) => {
+            let laid_out = params.self_signed(k).map_err(|e| e.to_string())?;
+            k.finish(laid_out.der(), Signed::Certificate)?
+        }
+    };
+    Ok(Issued { der })
 }
 
 /// A PKCS#10 certificate signing request for the key, per the policy.
@@ -370,8 +607,13 @@ pub fn csr(x509: &X509Props, pkcs8: &[u8], spec: KeySpec) -> X509Result<Vec<u8>>
     let key = signing_key(pkcs8, spec)?;
     let mut params = params_from_policy(x509, OffsetDateTime::now_utc())?;
     params.serial_number = None;
-    let req = params.serialize_request(&key).map_err(|e| e.to_string())?;
-    Ok(req.der().to_vec())
+    match &key {
+        Signer::Ring(k) => Ok(params.serialize_request(k).map_err(|e| e.to_string())?.der().to_vec()),
+        Signer::External(k) => {
+            let laid_out = params.serialize_request(k).map_err(|e| e.to_string())?;
+            k.finish(laid_out.der(), Signed::Request)
+        }
+    }
 }
 
 /// Facts read from a certificate.
@@ -778,6 +1020,84 @@ mod tests {
         assert_eq!(back.certs, vec![issued.der.clone()]);
         assert!(parse_pkcs12(&p12, "wrong").is_err());
         assert!(csr(&x509, &key, spec).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod external_curve_tests {
+    use super::*;
+    use x509_parser::certificate::X509Certificate;
+    use x509_parser::certification_request::X509CertificationRequest;
+
+    /// Verifies `sig` (DER) over `msg` with the SEC1 point `point`.
+    fn verifies(spec: KeySpec, point: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+        use p521::ecdsa::signature::Verifier;
+        match spec {
+            KeySpec::P521 => {
+                let vk = p521::ecdsa::VerifyingKey::from_sec1_bytes(point).unwrap();
+                vk.verify(msg, &p521::ecdsa::DerSignature::from_bytes(sig).unwrap()).is_ok()
+            }
+            KeySpec::P256K => {
+                let vk = k256::ecdsa::VerifyingKey::from_sec1_bytes(point).unwrap();
+                vk.verify(msg, &k256::ecdsa::DerSignature::from_bytes(sig).unwrap()).is_ok()
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn p521_and_secp256k1_certificates_csrs_and_secrets() {
+        for (spec, curve, sig_alg) in [
+            (KeySpec::P521, "1.3.132.0.35", "1.2.840.10045.4.3.4"),
+            (KeySpec::P256K, "1.3.132.0.10", "1.2.840.10045.4.3.2"),
+        ] {
+            let t = std::time::Instant::now();
+            let key = generate_key(spec).unwrap();
+            let (pk, got) = public_key_of(&key).unwrap();
+            assert_eq!(got, spec);
+            let x509 = X509Props {
+                subject: Some("CN=curve, O=kvcerts".into()),
+                sans: Some(Sans { dns_names: Some(vec!["a.example".into()]), ..Default::default() }),
+                key_usage: Some(vec!["digitalSignature".into()]),
+                ..Default::default()
+            };
+            let issued = self_signed(&x509, &key, spec, OffsetDateTime::now_utc()).unwrap();
+            let (rest, cert) = X509Certificate::from_der(&issued.der).unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(cert.signature_algorithm.algorithm.to_id_string(), sig_alg);
+            assert_eq!(cert.tbs_certificate.signature.algorithm.to_id_string(), sig_alg);
+            let spki = cert.public_key();
+            assert_eq!(spki.algorithm.algorithm.to_id_string(), "1.2.840.10045.2.1");
+            let params = spki.algorithm.parameters.as_ref().unwrap().as_oid().unwrap();
+            assert_eq!(params.to_id_string(), curve);
+            assert_eq!(spki.subject_public_key.data.as_ref(), pk.as_slice());
+            assert!(verifies(spec, &pk, cert.tbs_certificate.as_ref(), &cert.signature_value.data));
+            let info = cert_info(&issued.der).unwrap();
+            assert_eq!(info.subject, "CN=curve, O=kvcerts");
+            assert_eq!(info.issuer, "CN=curve, O=kvcerts");
+            assert_eq!(info.key, Some(describe_key(spec)));
+            assert_eq!(info.sans.dns_names, Some(vec!["a.example".to_string()]));
+            assert_eq!(info.key_usage, vec!["digitalSignature"]);
+            assert_eq!(order_chain(std::slice::from_ref(&issued.der), &pk).unwrap().len(), 1);
+
+            let req = csr(&x509, &key, spec).unwrap();
+            let (rest, req) = X509CertificationRequest::from_der(&req).unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(req.signature_algorithm.algorithm.to_id_string(), sig_alg);
+            let info = &req.certification_request_info;
+            assert_eq!(info.subject.to_string(), "CN=curve, O=kvcerts");
+            assert_eq!(info.subject_pki.subject_public_key.data.as_ref(), pk.as_slice());
+            assert!(verifies(spec, &pk, info.raw, &req.signature_value.data));
+
+            let pem = secret_pem(std::slice::from_ref(&issued.der), Some(&key));
+            let back = parse_import_value(&pem, None).unwrap();
+            assert_eq!(back.key.as_deref(), Some(key.as_slice()));
+            let p12 = secret_pkcs12(std::slice::from_ref(&issued.der), Some(&key)).unwrap();
+            let back = parse_pkcs12(&p12, "").unwrap();
+            assert_eq!(back.certs, vec![issued.der.clone()]);
+            assert_eq!(public_key_of(back.key.as_deref().unwrap()).unwrap(), (pk, spec));
+            eprintln!("{spec:?}: {:?}", t.elapsed());
+        }
     }
 }
 
