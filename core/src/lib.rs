@@ -49,6 +49,7 @@ pub mod models;
 pub mod names;
 pub mod operation;
 pub mod pem;
+mod pkcs12;
 pub mod requests;
 pub mod response;
 pub mod retry_after;

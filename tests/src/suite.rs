@@ -147,8 +147,12 @@ fn stand_in_pem() -> Vec<u8> {
     }
 }
 
-/// A minimal DER SEQUENCE that passes the client's PKCS#12 shape check.
-const STAND_IN_PKCS12: &[u8] = &[0x30, 0x03, 0x02, 0x01, 0x03];
+/// The smallest well-formed PKCS#12: version 3, an empty id-data authSafe, no MAC (so no
+/// password to check); the playback server answers with the recorded response whatever is sent.
+const STAND_IN_PKCS12: &[u8] = &[
+    0x30, 0x16, 0x02, 0x01, 0x03, 0x30, 0x11, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01, 0xa0,
+    0x04, 0x04, 0x02, 0x30, 0x00,
+];
 
 /// The inputs the recorded request carried (its body where captured, stand-ins otherwise).
 fn inputs_for(entry: &Entry, operation: Operation, last_backup: &[u8]) -> Result<Inputs, String> {

@@ -16,13 +16,14 @@ use crate::models::{
 use crate::names::validate_certificate_name;
 use crate::operation::Operation;
 use crate::pem;
+use crate::pkcs12::{self, MacCheck};
 use crate::response;
 use crate::vault::Vault;
 
 /// Optional settings for [`Vault::import_certificate`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportCertificateOptions {
-    /// The PKCS#12 password (never printed).
+    /// The PKCS#12 password (never printed); checked locally against the file's MAC.
     pub password: Option<SecretString>,
     /// The policy to store with the certificate.
     pub policy: Option<CertificatePolicy>,
@@ -44,7 +45,10 @@ impl Vault {
     /// `POST /certificates/{name}/import`: imports a certificate with its private key, given
     /// as PEM (certificates plus a PKCS#8 key; a PKCS#1 RSA or SEC1 EC key is converted to
     /// PKCS#8, CRLF line endings are normalized) or PKCS#12 bytes (or their base64 text).
-    /// Problems the service would reject are reported here, before any request.
+    /// Problems the service would reject are reported here, before any request; for PKCS#12
+    /// that includes a missing or wrong password, found by verifying the file's MAC (RFC 7292,
+    /// HMAC-SHA-1 or HMAC-SHA-256; files without a MAC, or with another MAC, are sent as they
+    /// are). Without [`ImportCertificateOptions::password`], the empty password is tried.
     pub fn import_certificate(
         &self,
         name: &str,
@@ -52,7 +56,7 @@ impl Vault {
         options: &ImportCertificateOptions,
     ) -> Result<Call<KeyVaultCertificate>, Error> {
         validate_certificate_name(name)?;
-        let prepared = prepare(certificate, options.password.is_some())?;
+        let prepared = prepare(certificate, options.password.as_ref().map(SecretString::expose_secret))?;
         let mut policy = options.policy.clone();
         if let Some(p) = &policy {
             p.validate()?;
@@ -95,29 +99,39 @@ fn invalid(reason: impl Into<String>) -> Error {
     Error::invalid("certificate import", reason)
 }
 
-fn prepare(bytes: &[u8], has_password: bool) -> Result<Prepared, Error> {
+fn prepare(bytes: &[u8], password: Option<&str>) -> Result<Prepared, Error> {
     if bytes.is_empty() {
         return Err(invalid("the certificate is empty"));
     }
     if pem::looks_like_pem(bytes) {
         let text = std::str::from_utf8(bytes).map_err(|_| invalid("the PEM text is not UTF-8"))?;
-        return prepare_pem(text, has_password).map(Prepared::Pem);
+        return prepare_pem(text, password.is_some()).map(Prepared::Pem);
     }
     if bytes[0] == 0x30 {
-        return match der::read(bytes) {
-            Some((_, [])) => Ok(Prepared::Pkcs12(bytes.to_vec())),
-            _ => Err(invalid("the bytes start like PKCS#12 (DER) but are truncated or malformed")),
-        };
+        return prepare_pkcs12(bytes, password).map(|()| Prepared::Pkcs12(bytes.to_vec()));
     }
     // Base64 text of PEM or PKCS#12, as some callers hold it.
     if let Ok(text) = std::str::from_utf8(bytes) {
         if let Ok(decoded) = decode_base64(text.trim()) {
             if !decoded.is_empty() && (decoded[0] == 0x30 || pem::looks_like_pem(&decoded)) {
-                return prepare(&decoded, has_password);
+                return prepare(&decoded, password);
             }
         }
     }
     Err(invalid("the certificate is neither PEM text nor PKCS#12 (PFX) bytes"))
+}
+
+/// Checks the PFX structure and, through its MAC, the password (none given: the empty one).
+fn prepare_pkcs12(der: &[u8], password: Option<&str>) -> Result<(), Error> {
+    let check = pkcs12::check_password(der, password)
+        .map_err(|_| invalid("the bytes start like PKCS#12 (DER) but are truncated or malformed"))?;
+    match check {
+        MacCheck::Absent | MacCheck::Verified | MacCheck::Unchecked => Ok(()),
+        MacCheck::Mismatch if password.is_none() => {
+            Err(invalid("the PKCS#12 is protected by a password: give it (ImportCertificateOptions::password)"))
+        }
+        MacCheck::Mismatch => Err(invalid("the password does not open the PKCS#12 (its MAC does not verify)")),
+    }
 }
 
 fn prepare_pem(text: &str, has_password: bool) -> Result<String, Error> {
@@ -208,15 +222,162 @@ mod tests {
         assert!(!sent.contains("RSA PRIVATE KEY"));
     }
 
+    /// PKCS#12 files made with `openssl pkcs12 -export` (see tests/fixtures/README.md).
+    const SHA1_PASSWORD: &[u8] = include_bytes!("../../tests/fixtures/pkcs12-sha1-password.p12");
+    const SHA256_PASSWORD: &[u8] = include_bytes!("../../tests/fixtures/pkcs12-sha256-password.p12");
+    const SHA1_EMPTY: &[u8] = include_bytes!("../../tests/fixtures/pkcs12-sha1-empty-password.p12");
+    const SHA256_EMPTY: &[u8] = include_bytes!("../../tests/fixtures/pkcs12-sha256-empty-password.p12");
+    const SHA256_NON_ASCII: &[u8] = include_bytes!("../../tests/fixtures/pkcs12-sha256-non-ascii-password.p12");
+    const NO_MAC: &[u8] = include_bytes!("../../tests/fixtures/pkcs12-nomac.p12");
+    const PASSWORD: &str = "p@ss";
+
+    fn with_password(password: &str) -> ImportCertificateOptions {
+        ImportCertificateOptions { password: Some(password.into()), ..Default::default() }
+    }
+
+    fn import_error(pfx: &[u8], options: &ImportCertificateOptions) -> Error {
+        vault().import_certificate("c", pfx, options).unwrap_err()
+    }
+
     #[test]
-    fn pkcs12_and_its_base64_are_accepted() {
-        let mut pfx = Vec::new();
-        der::write(0x30, &[0x02, 0x01, 0x03], &mut pfx);
-        let options = ImportCertificateOptions { password: Some("pw".into()), ..Default::default() };
-        let call = vault().import_certificate("c", &pfx, &options).unwrap();
-        assert_eq!(body(&call)["value"], encode_standard(&pfx));
-        assert_eq!(body(&call)["pwd"], "pw");
-        let call = vault().import_certificate("c", encode_standard(&pfx).as_bytes(), &options).unwrap();
-        assert_eq!(body(&call)["value"], encode_standard(&pfx));
+    fn pkcs12_and_its_base64_are_accepted_with_the_right_password() {
+        for pfx in [SHA1_PASSWORD, SHA256_PASSWORD] {
+            let call = vault().import_certificate("c", pfx, &with_password(PASSWORD)).unwrap();
+            assert_eq!(call.request().method(), "POST");
+            assert_eq!(body(&call)["value"], encode_standard(pfx));
+            assert_eq!(body(&call)["pwd"], PASSWORD);
+            let call =
+                vault().import_certificate("c", encode_standard(pfx).as_bytes(), &with_password(PASSWORD)).unwrap();
+            assert_eq!(body(&call)["value"], encode_standard(pfx));
+        }
+        let call = vault().import_certificate("c", SHA256_NON_ASCII, &with_password("pässwörd")).unwrap();
+        assert_eq!(body(&call)["pwd"], "pässwörd");
+    }
+
+    #[test]
+    fn pkcs12_without_its_password_is_rejected_locally() {
+        for pfx in [SHA1_PASSWORD, SHA256_PASSWORD, SHA256_NON_ASCII] {
+            let err = import_error(pfx, &Default::default());
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+            match err {
+                Error::InvalidInput { what, reason } => {
+                    assert_eq!(what, "certificate import");
+                    assert_eq!(
+                        reason,
+                        "the PKCS#12 is protected by a password: give it (ImportCertificateOptions::password)"
+                    );
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            // Base64 text of it too.
+            let err = import_error(encode_standard(pfx).as_bytes(), &Default::default());
+            assert!(err.to_string().contains("protected by a password"));
+        }
+    }
+
+    #[test]
+    fn pkcs12_with_a_wrong_password_is_rejected_without_echoing_it() {
+        for (pfx, wrong) in [
+            (SHA1_PASSWORD, "p@sS"),
+            (SHA256_PASSWORD, "hunter2"),
+            (SHA256_NON_ASCII, "passwoerd"),
+            (SHA256_PASSWORD, ""),
+        ] {
+            match import_error(pfx, &with_password(wrong)) {
+                Error::InvalidInput { what, reason } => {
+                    assert_eq!(what, "certificate import");
+                    assert_eq!(reason, "the password does not open the PKCS#12 (its MAC does not verify)");
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let err = import_error(SHA256_PASSWORD, &with_password("hunter2"));
+        assert!(!err.to_string().contains("hunter2"));
+        assert!(!format!("{err:?}").contains("hunter2"));
+        // A password for a file protected by the empty one is wrong too.
+        assert!(import_error(SHA256_EMPTY, &with_password(PASSWORD)).to_string().contains("does not open"));
+    }
+
+    #[test]
+    fn pkcs12_with_the_empty_password_or_no_mac_is_accepted() {
+        for pfx in [SHA1_EMPTY, SHA256_EMPTY] {
+            let call = vault().import_certificate("c", pfx, &Default::default()).unwrap();
+            assert_eq!(body(&call)["value"], encode_standard(pfx));
+            assert!(body(&call).get("pwd").is_none());
+            let call = vault().import_certificate("c", pfx, &with_password("")).unwrap();
+            assert_eq!(body(&call)["pwd"], "");
+        }
+        // Without a MAC there is nothing to check: with or without a password.
+        assert!(vault().import_certificate("c", NO_MAC, &Default::default()).is_ok());
+        let call = vault().import_certificate("c", NO_MAC, &with_password(PASSWORD)).unwrap();
+        assert_eq!(body(&call)["pwd"], PASSWORD);
+    }
+
+    #[test]
+    fn malformed_pkcs12_is_rejected() {
+        let malformed = |bytes: &[u8]| {
+            let err = import_error(bytes, &with_password(PASSWORD)).to_string();
+            assert!(err.contains("truncated or malformed"), "{err}");
+        };
+        // One SEQUENCE, but no PFX inside (a version only; an X.509 certificate's shape).
+        malformed(&[0x30, 0x03, 0x02, 0x01, 0x03]);
+        malformed(&[0x30, 0x06, 0x30, 0x00, 0x30, 0x00, 0x03, 0x00]);
+        // Truncated anywhere, or with a byte changed in the structure.
+        for cut in [1, 2, 10, 40, SHA256_PASSWORD.len() / 2, SHA256_PASSWORD.len() - 1] {
+            malformed(&SHA256_PASSWORD[..cut]);
+        }
+        let mut trailing = SHA256_PASSWORD.to_vec();
+        trailing.push(0);
+        malformed(&trailing);
+        // A changed MAC byte is not malformed: the password no longer opens it.
+        let mut tampered = SHA256_PASSWORD.to_vec();
+        let last = tampered.len() - 10;
+        tampered[last] ^= 1;
+        assert!(import_error(&tampered, &with_password(PASSWORD)).to_string().contains("does not open"));
+    }
+
+    #[test]
+    fn smallest_pfx_without_mac_is_accepted() {
+        // version 3, authSafe { id-data, [0] { OCTET STRING { SEQUENCE {} } } }, no macData.
+        let pfx = [
+            0x30, 0x16, 0x02, 0x01, 0x03, 0x30, 0x11, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01,
+            0xa0, 0x04, 0x04, 0x02, 0x30, 0x00,
+        ];
+        assert!(vault().import_certificate("c", &pfx, &Default::default()).is_ok());
+        assert!(vault().import_certificate("c", &pfx, &with_password("")).is_ok());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+        #[test]
+        fn der_like_bytes_never_panic(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            password in proptest::option::of(".{0,8}"),
+        ) {
+            let mut bytes = vec![0x30];
+            bytes.extend(tail);
+            let options = ImportCertificateOptions { password: password.map(Into::into), ..Default::default() };
+            let _ = vault().import_certificate("c", &bytes, &options);
+        }
+    }
+
+    proptest::proptest! {
+        // Each case derives MAC keys (2048 iterations): fewer cases.
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 100, ..Default::default() })]
+
+        #[test]
+        fn mutated_pkcs12_never_panics(
+            at in 0usize..1119,
+            value in proptest::prelude::any::<u8>(),
+            cut in 0usize..1200,
+        ) {
+            let mut bytes = SHA256_PASSWORD.to_vec();
+            let at = at % bytes.len();
+            bytes[at] = value;
+            bytes.truncate(cut.max(1));
+            let _ = vault().import_certificate("c", &bytes, &with_password(PASSWORD));
+            let _ = vault().import_certificate("c", &bytes, &Default::default());
+        }
     }
 }
