@@ -886,7 +886,7 @@ pub fn parse_pem(text: &str) -> Result<Bundle, ImportError> {
             "PRIVATE KEY" => key = Some(b.contents().to_vec()),
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "ENCRYPTED PRIVATE KEY" => {
                 return Err(ImportError::Pem(
-                    "The specified PEM X.509 certificate content is in an unexpected format. Please check if certificate is in valid PEM format. The private key must be an unencrypted PKCS#8 key (BEGIN PRIVATE KEY)."
+                    "The specified PEM X.509 certificate content is in an unexpected format. Please check if certificate is in valid PEM format. The private key must be an unencrypted PKCS#8 key (a PEM block labelled PRIVATE KEY)."
                         .into(),
                 ))
             }

