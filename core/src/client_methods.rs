@@ -172,3 +172,102 @@ macro_rules! client_methods {
         }
     };
 }
+
+/// Defines the methods that start a long-running operation or a list (they return the
+/// transport's poller and pager types), with the same names and signatures in every transport.
+///
+/// The client type must be `Clone`, have a field path `self.inner.flows` to its
+/// [`VaultFlows`](crate::flows::VaultFlows), and have in scope `CreateCertificatePoller`,
+/// `DeleteCertificatePoller`, `RecoverDeletedCertificatePoller` and `ItemPager`, each with a
+/// `new(client, flow)` constructor. Invoke inside the client's `impl` block:
+/// `kvcerts_core::client_flow_methods!();`.
+#[macro_export]
+macro_rules! client_flow_methods {
+    () => {
+        /// Starts creating a certificate; the poller follows it to the end.
+        pub fn begin_create_certificate(
+            &self,
+            name: &str,
+            policy: &$crate::models::CertificatePolicy,
+            options: &$crate::CreateCertificateOptions,
+        ) -> Result<CreateCertificatePoller, $crate::Error> {
+            let flow = self.inner.flows.begin_create_certificate(name, policy, options)?;
+            Ok(CreateCertificatePoller::new(self.clone(), flow))
+        }
+
+        /// Resumes a creation poller from its continuation token.
+        pub fn resume_create_certificate(
+            &self,
+            continuation_token: &str,
+        ) -> Result<CreateCertificatePoller, $crate::Error> {
+            let flow = self.inner.flows.resume_create_certificate(continuation_token)?;
+            Ok(CreateCertificatePoller::new(self.clone(), flow))
+        }
+
+        /// Deletes a certificate; the poller waits until the deletion is complete.
+        pub fn begin_delete_certificate(&self, name: &str) -> Result<DeleteCertificatePoller, $crate::Error> {
+            let flow = self.inner.flows.begin_delete_certificate(name)?;
+            Ok(DeleteCertificatePoller::new(self.clone(), flow))
+        }
+
+        /// Resumes a deletion poller from its continuation token.
+        pub fn resume_delete_certificate(
+            &self,
+            continuation_token: &str,
+        ) -> Result<DeleteCertificatePoller, $crate::Error> {
+            let flow = self.inner.flows.resume_delete_certificate(continuation_token)?;
+            Ok(DeleteCertificatePoller::new(self.clone(), flow))
+        }
+
+        /// Recovers a deleted certificate; the poller waits until it is readable again.
+        pub fn begin_recover_deleted_certificate(
+            &self,
+            name: &str,
+        ) -> Result<RecoverDeletedCertificatePoller, $crate::Error> {
+            let flow = self.inner.flows.begin_recover_deleted_certificate(name)?;
+            Ok(RecoverDeletedCertificatePoller::new(self.clone(), flow))
+        }
+
+        /// Resumes a recovery poller from its continuation token.
+        pub fn resume_recover_deleted_certificate(
+            &self,
+            continuation_token: &str,
+        ) -> Result<RecoverDeletedCertificatePoller, $crate::Error> {
+            let flow = self.inner.flows.resume_recover_deleted_certificate(continuation_token)?;
+            Ok(RecoverDeletedCertificatePoller::new(self.clone(), flow))
+        }
+
+        /// The vault's certificates (latest versions), fetched page by page as they are consumed.
+        pub fn list_properties_of_certificates(
+            &self,
+            options: &$crate::ListOptions,
+        ) -> Result<ItemPager<$crate::models::CertificateProperties>, $crate::Error> {
+            Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_certificates(options)?))
+        }
+
+        /// A certificate's versions.
+        pub fn list_properties_of_certificate_versions(
+            &self,
+            name: &str,
+            options: &$crate::ListOptions,
+        ) -> Result<ItemPager<$crate::models::CertificateProperties>, $crate::Error> {
+            Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_certificate_versions(name, options)?))
+        }
+
+        /// The deleted certificates.
+        pub fn list_deleted_certificates(
+            &self,
+            options: &$crate::ListOptions,
+        ) -> Result<ItemPager<$crate::models::DeletedCertificateProperties>, $crate::Error> {
+            Ok(ItemPager::new(self.clone(), self.inner.flows.list_deleted_certificates(options)?))
+        }
+
+        /// The issuers.
+        pub fn list_properties_of_issuers(
+            &self,
+            options: &$crate::ListOptions,
+        ) -> Result<ItemPager<$crate::models::IssuerProperties>, $crate::Error> {
+            Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_issuers(options)?))
+        }
+    };
+}

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use kvcerts_core::flows::{Flow, VaultFlows};
-use kvcerts_core::models::{CertificatePolicy, CertificateProperties, DeletedCertificateProperties, IssuerProperties};
-use kvcerts_core::{Call, ClientOptions, CreateCertificateOptions, Error, ListOptions, Vault};
+use kvcerts_core::{Call, ClientOptions, Error, Vault};
 
 use crate::credential::TokenCredential;
 use crate::driver::Driver;
@@ -116,79 +115,7 @@ impl CertificateClient {
 
     kvcerts_core::client_methods!(blocking);
 
-    /// Starts creating a certificate; the poller follows it to the end.
-    pub fn begin_create_certificate(
-        &self,
-        name: &str,
-        policy: &CertificatePolicy,
-        options: &CreateCertificateOptions,
-    ) -> Result<CreateCertificatePoller, Error> {
-        let flow = self.inner.flows.begin_create_certificate(name, policy, options)?;
-        Ok(CreateCertificatePoller::new(self.clone(), flow))
-    }
-
-    /// Resumes a creation poller from its continuation token.
-    pub fn resume_create_certificate(&self, continuation_token: &str) -> Result<CreateCertificatePoller, Error> {
-        let flow = self.inner.flows.resume_create_certificate(continuation_token)?;
-        Ok(CreateCertificatePoller::new(self.clone(), flow))
-    }
-
-    /// Deletes a certificate; the poller waits until the deletion is complete.
-    pub fn begin_delete_certificate(&self, name: &str) -> Result<DeleteCertificatePoller, Error> {
-        let flow = self.inner.flows.begin_delete_certificate(name)?;
-        Ok(DeleteCertificatePoller::new(self.clone(), flow))
-    }
-
-    /// Resumes a deletion poller from its continuation token.
-    pub fn resume_delete_certificate(&self, continuation_token: &str) -> Result<DeleteCertificatePoller, Error> {
-        let flow = self.inner.flows.resume_delete_certificate(continuation_token)?;
-        Ok(DeleteCertificatePoller::new(self.clone(), flow))
-    }
-
-    /// Recovers a deleted certificate; the poller waits until it is readable again.
-    pub fn begin_recover_deleted_certificate(&self, name: &str) -> Result<RecoverDeletedCertificatePoller, Error> {
-        let flow = self.inner.flows.begin_recover_deleted_certificate(name)?;
-        Ok(RecoverDeletedCertificatePoller::new(self.clone(), flow))
-    }
-
-    /// Resumes a recovery poller from its continuation token.
-    pub fn resume_recover_deleted_certificate(
-        &self,
-        continuation_token: &str,
-    ) -> Result<RecoverDeletedCertificatePoller, Error> {
-        let flow = self.inner.flows.resume_recover_deleted_certificate(continuation_token)?;
-        Ok(RecoverDeletedCertificatePoller::new(self.clone(), flow))
-    }
-
-    /// The vault's certificates (latest versions), fetched page by page as you iterate.
-    pub fn list_properties_of_certificates(
-        &self,
-        options: &ListOptions,
-    ) -> Result<ItemPager<CertificateProperties>, Error> {
-        Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_certificates(options)?))
-    }
-
-    /// A certificate's versions.
-    pub fn list_properties_of_certificate_versions(
-        &self,
-        name: &str,
-        options: &ListOptions,
-    ) -> Result<ItemPager<CertificateProperties>, Error> {
-        Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_certificate_versions(name, options)?))
-    }
-
-    /// The deleted certificates.
-    pub fn list_deleted_certificates(
-        &self,
-        options: &ListOptions,
-    ) -> Result<ItemPager<DeletedCertificateProperties>, Error> {
-        Ok(ItemPager::new(self.clone(), self.inner.flows.list_deleted_certificates(options)?))
-    }
-
-    /// The issuers.
-    pub fn list_properties_of_issuers(&self, options: &ListOptions) -> Result<ItemPager<IssuerProperties>, Error> {
-        Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_issuers(options)?))
-    }
+    kvcerts_core::client_flow_methods!();
 
     /// Sends a request you built through the same authentication and retry flow. The URL must
     /// point at this vault.

@@ -10,6 +10,36 @@ use super::enums::{CertificateContentType, DeletionRecoveryLevel};
 use super::policy::CertificatePolicy;
 use crate::identifier::KeyVaultCertificateIdentifier;
 
+/// The accessors every model with an `id` and certificate `attributes` has.
+macro_rules! id_and_attribute_accessors {
+    () => {
+        /// The parsed `id`: vault URL, name and version.
+        pub fn identifier(&self) -> Option<KeyVaultCertificateIdentifier> {
+            self.id.as_deref().and_then(|id| KeyVaultCertificateIdentifier::parse(id).ok())
+        }
+
+        /// The certificate's name, from its id.
+        pub fn name(&self) -> Option<String> {
+            self.identifier().map(|i| i.name().to_owned())
+        }
+
+        /// The version, from its id (list items of the latest versions carry none).
+        pub fn version(&self) -> Option<String> {
+            self.identifier().and_then(|i| i.version().map(str::to_owned))
+        }
+
+        /// Whether the certificate is enabled (`None` when the service did not say).
+        pub fn enabled(&self) -> Option<bool> {
+            self.attributes.as_ref().and_then(|a| a.enabled)
+        }
+
+        /// When the certificate expires.
+        pub fn expires_on(&self) -> Option<OffsetDateTime> {
+            self.attributes.as_ref().and_then(|a| a.expires_on)
+        }
+    };
+}
+
 /// Management attributes of a certificate (`attributes`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateAttributes {
@@ -100,30 +130,7 @@ pub struct KeyVaultCertificate {
 }
 
 impl KeyVaultCertificate {
-    /// The parsed `id`: vault URL, name and version.
-    pub fn identifier(&self) -> Option<KeyVaultCertificateIdentifier> {
-        self.id.as_deref().and_then(|id| KeyVaultCertificateIdentifier::parse(id).ok())
-    }
-
-    /// The certificate's name, from its id.
-    pub fn name(&self) -> Option<String> {
-        self.identifier().map(|i| i.name().to_owned())
-    }
-
-    /// The certificate's version, from its id.
-    pub fn version(&self) -> Option<String> {
-        self.identifier().and_then(|i| i.version().map(str::to_owned))
-    }
-
-    /// Whether the certificate is enabled (`None` when the service did not say).
-    pub fn enabled(&self) -> Option<bool> {
-        self.attributes.as_ref().and_then(|a| a.enabled)
-    }
-
-    /// When the certificate expires.
-    pub fn expires_on(&self) -> Option<OffsetDateTime> {
-        self.attributes.as_ref().and_then(|a| a.expires_on)
-    }
+    id_and_attribute_accessors!();
 
     /// The thumbprint as upper-case hex, as portals show it.
     pub fn x509_thumbprint_hex(&self) -> Option<String> {
@@ -168,30 +175,7 @@ pub struct CertificateProperties {
 }
 
 impl CertificateProperties {
-    /// The parsed `id`.
-    pub fn identifier(&self) -> Option<KeyVaultCertificateIdentifier> {
-        self.id.as_deref().and_then(|id| KeyVaultCertificateIdentifier::parse(id).ok())
-    }
-
-    /// The certificate's name, from its id.
-    pub fn name(&self) -> Option<String> {
-        self.identifier().map(|i| i.name().to_owned())
-    }
-
-    /// The version, from its id (list-versions items carry one; list items do not).
-    pub fn version(&self) -> Option<String> {
-        self.identifier().and_then(|i| i.version().map(str::to_owned))
-    }
-
-    /// Whether the certificate is enabled.
-    pub fn enabled(&self) -> Option<bool> {
-        self.attributes.as_ref().and_then(|a| a.enabled)
-    }
-
-    /// When the certificate expires.
-    pub fn expires_on(&self) -> Option<OffsetDateTime> {
-        self.attributes.as_ref().and_then(|a| a.expires_on)
-    }
+    id_and_attribute_accessors!();
 }
 
 /// A deleted certificate (the service's `DeletedCertificateBundle`).
