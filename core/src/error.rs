@@ -185,11 +185,10 @@ impl UnexpectedResponse {
 }
 
 /// Every failure in `kvcerts-core`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
     /// Client-side validation failed; no request was built.
-    #[error("invalid {what}: {reason}")]
     InvalidInput {
         /// What was invalid (e.g. `certificate name`, `vault URL`, `policy`).
         what: &'static str,
@@ -197,19 +196,14 @@ pub enum Error {
         reason: String,
     },
     /// The service answered with an error.
-    #[error("{0}")]
     Service(Box<ServiceError>),
     /// The response could not be understood.
-    #[error("unexpected response (HTTP {}): {}; body starts: {:?}", .0.status, .0.reason, .0.snippet)]
     UnexpectedResponse(Box<UnexpectedResponse>),
     /// A security check refused to go on; no token was sent.
-    #[error("refused for security: {0}")]
     Security(String),
     /// Getting a token failed.
-    #[error("authentication failed: {0}")]
     Authentication(String),
     /// The transport failed.
-    #[error("transport error: {message}")]
     Transport {
         /// What the transport reported.
         message: String,
@@ -217,15 +211,32 @@ pub enum Error {
         request_sent: bool,
     },
     /// A long-running operation ended without its expected result.
-    #[error("operation did not complete: {0}")]
     OperationFailed(String),
     /// A flow was driven incorrectly.
-    #[error("flow misuse: {0}")]
     Misuse(String),
     /// An identity endpoint (Microsoft Entra ID, IMDS, App Service) refused to issue a token.
-    #[error("{0}")]
     Identity(Box<crate::auth::IdentityError>),
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { what, reason } => write!(f, "invalid {what}: {reason}"),
+            Error::Service(e) => e.fmt(f),
+            Error::UnexpectedResponse(e) => {
+                write!(f, "unexpected response (HTTP {}): {}; body starts: {:?}", e.status, e.reason, e.snippet)
+            }
+            Error::Security(m) => write!(f, "refused for security: {m}"),
+            Error::Authentication(m) => write!(f, "authentication failed: {m}"),
+            Error::Transport { message, .. } => write!(f, "transport error: {message}"),
+            Error::OperationFailed(m) => write!(f, "operation did not complete: {m}"),
+            Error::Misuse(m) => write!(f, "flow misuse: {m}"),
+            Error::Identity(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
 
 impl Error {
     /// What kind of failure this is.

@@ -94,9 +94,12 @@ pub fn parse_azure_cli_output(
 /// token look valid a few hours longer or shorter than it is — the 5-minute refresh margin and
 /// the challenge retry on 401 then get a fresh one.
 fn parse_local(text: &str) -> Option<OffsetDateTime> {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    let head = text.split('.').next()?;
-    time::PrimitiveDateTime::parse(head, &format).ok().map(|t| t.assume_utc())
+    use crate::retry_after::{digits, parse_date_time};
+    let b = text.split('.').next()?.as_bytes();
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    parse_date_time(digits(&b[..4])?, digits(&b[5..7])?, digits(&b[8..10])?, &b[10..], b' ')
 }
 
 fn first_line(text: &str) -> String {
