@@ -17,25 +17,39 @@ pub(crate) fn json<T: DeserializeOwned>(operation: Operation, response: &Respons
 }
 
 /// Decodes a JSON body, naming the JSON path where decoding stopped.
+///
+/// The body is decoded once without tracking the path (tracking copies every key); only when
+/// that fails is it decoded again with the path tracked, to say where.
 pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::unexpected(status, "the body is empty, a JSON object was expected", body));
     }
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(first) => Err(Error::unexpected(status, decode_failure::<T>(body, first), body)),
+    }
+}
+
+/// Why `body` is not a `T`, with the JSON path where decoding stopped when there is one.
+#[cold]
+fn decode_failure<T: DeserializeOwned>(body: &[u8], first: serde_json::Error) -> String {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let reason = if inner.is_eof() {
-            format!("the JSON body is truncated ({inner})")
-        } else if path == "." || path.is_empty() {
-            format!("the body is not the expected JSON: {inner}")
-        } else {
-            format!("at JSON path `{path}`: {inner}")
-        };
-        Error::unexpected(status, reason, body)
-    })?;
-    de.end().map_err(|e| Error::unexpected(status, format!("trailing data after the JSON body: {e}"), body))?;
-    Ok(value)
+    let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(_) => match de.end() {
+            Err(e) => return format!("trailing data after the JSON body: {e}"),
+            Ok(()) => return format!("the body is not the expected JSON: {first}"),
+        },
+        Err(e) => e,
+    };
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    if inner.is_eof() {
+        format!("the JSON body is truncated ({inner})")
+    } else if path == "." || path.is_empty() {
+        format!("the body is not the expected JSON: {inner}")
+    } else {
+        format!("at JSON path `{path}`: {inner}")
+    }
 }
 
 /// A 2xx with no body of interest (purge answers 204).

@@ -55,8 +55,7 @@ macro_rules! base64_option_module {
 
             /// Deserializes base64 text (either alphabet, padded or not).
             pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-                let text: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
-                text.map(|t| super::decode_base64(&t).map_err(serde::de::Error::custom)).transpose()
+                Ok(Option::<super::Base64>::deserialize(d)?.map(|b| b.0))
             }
         }
     };
@@ -81,8 +80,7 @@ pub mod base64_standard_list {
 
     /// Deserializes a list of base64 strings.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        let texts: Vec<std::borrow::Cow<'de, str>> = Vec::deserialize(d)?;
-        texts.iter().map(|t| super::decode_base64(t).map_err(serde::de::Error::custom)).collect()
+        Ok(Vec::<super::Base64>::deserialize(d)?.into_iter().map(|b| b.0).collect())
     }
 }
 
@@ -99,26 +97,87 @@ pub mod unix_time {
         }
     }
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Number {
-        Int(i64),
-        Float(f64),
-    }
-
     /// Deserializes Unix seconds (an integer, or a number with a fraction).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
-        let n: Option<Number> = Option::deserialize(d)?;
-        let seconds = match n {
-            None => return Ok(None),
-            Some(Number::Int(i)) => i,
-            Some(Number::Float(f)) if f.is_finite() && f.abs() < 1e15 => f.floor() as i64,
-            Some(Number::Float(f)) => return Err(serde::de::Error::custom(format!("{f} is not a Unix time"))),
-        };
-        OffsetDateTime::from_unix_timestamp(seconds)
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("{seconds} is out of range for a Unix time")))
+        Ok(Option::<UnixSeconds>::deserialize(d)?.map(|t| t.0))
     }
+
+    /// One Unix time, read from any JSON number without buffering.
+    struct UnixSeconds(OffsetDateTime);
+
+    impl<'de> Deserialize<'de> for UnixSeconds {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(UnixSecondsVisitor)
+        }
+    }
+
+    struct UnixSecondsVisitor;
+
+    impl serde::de::Visitor<'_> for UnixSecondsVisitor {
+        type Value = UnixSeconds;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a Unix time in seconds")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<UnixSeconds, E> {
+            OffsetDateTime::from_unix_timestamp(seconds)
+                .map(UnixSeconds)
+                .map_err(|_| E::custom(format!("{seconds} is out of range for a Unix time")))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<UnixSeconds, E> {
+            let seconds = i64::try_from(seconds).map_err(|_| E::custom(format!("{seconds} is not a Unix time")))?;
+            self.visit_i64(seconds)
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<UnixSeconds, E> {
+            if f.is_finite() && f.abs() < 1e15 {
+                self.visit_i64(f.floor() as i64)
+            } else {
+                Err(E::custom(format!("{f} is not a Unix time")))
+            }
+        }
+    }
+}
+
+/// Base64 bytes read from a borrowed or transient string, without copying the text.
+struct Base64(Vec<u8>);
+
+impl<'de> serde::Deserialize<'de> for Base64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Base64;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("base64 text")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Base64, E> {
+                decode_base64(text).map(Base64).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+/// Deserializes a string into `T` through `From<&str>`, without copying the text when the
+/// deserializer can lend it (the open enums: known values allocate nothing).
+pub(crate) fn deserialize_via_str<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: for<'a> From<&'a str>,
+{
+    struct Visitor<T>(std::marker::PhantomData<T>);
+    impl<T: for<'a> From<&'a str>> serde::de::Visitor<'_> for Visitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+            Ok(T::from(text))
+        }
+    }
+    d.deserialize_str(Visitor(std::marker::PhantomData))
 }
 
 /// Declares an open (forward-compatible) string enum: known wire values become variants, any
@@ -183,8 +242,7 @@ macro_rules! open_enum {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
-                Ok($name::from(text.as_ref()))
+                $crate::models::encoding::deserialize_via_str(d)
             }
         }
     };
