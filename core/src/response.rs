@@ -24,7 +24,13 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Re
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::unexpected(status, "the body is empty, a JSON object was expected", body));
     }
-    match serde_json::from_slice(body) {
+    // A body that is valid UTF-8 as a whole (every body the service sends) is decoded as text,
+    // which spares serde_json validating each string on its own.
+    let parsed = match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    };
+    match parsed {
         Ok(value) => Ok(value),
         Err(first) => Err(Error::unexpected(status, decode_failure::<T>(body, first), body)),
     }

@@ -194,7 +194,7 @@ impl Vault {
             uri.push('=');
             uri.extend(utf8_percent_encode(v, SEGMENT));
         }
-        build(method, &uri, body)
+        build(method, uri, body)
     }
 
     /// Builds a GET for an absolute URL the service handed out (a `nextLink`), after checking it
@@ -228,7 +228,7 @@ impl Vault {
                 out.push_str(self.options.api_version.as_str());
             }
         }
-        Ok(build(Method::GET, &out, None))
+        Ok(build(Method::GET, out, None))
     }
 }
 
@@ -246,7 +246,7 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
-fn build(method: Method, uri: &str, body: Option<Vec<u8>>) -> Request<Vec<u8>> {
+fn build(method: Method, uri: String, body: Option<Vec<u8>>) -> Request<Vec<u8>> {
     let mut builder =
         Request::builder().method(method).uri(uri).header(header::ACCEPT, HeaderValue::from_static("application/json"));
     if body.is_some() {

@@ -78,11 +78,14 @@ impl Driver {
         match step {
             Step::Send(request) => {
                 *attempt += 1;
-                let (method, uri) = (request.method().clone(), request.uri().clone());
-                let started = Instant::now();
+                // What the log line needs is kept only when it will be written.
+                let logged = log::log_enabled!(log::Level::Debug)
+                    .then(|| (request.method().clone(), request.uri().clone(), Instant::now()));
                 let result = self.sender.send(request);
-                let elapsed = started.elapsed();
-                log::debug!("{}", report::exchange_line(&method, &uri, result.as_ref(), elapsed, *attempt));
+                if let Some((method, uri, started)) = logged {
+                    let line = report::exchange_line(&method, &uri, result.as_ref(), started.elapsed(), *attempt);
+                    log::debug!("{line}");
+                }
                 match result {
                     Ok(response) => Input::Response(response),
                     Err(failure) => Input::TransportError(failure),

@@ -129,11 +129,17 @@ impl Origin {
             return Err(Error::invalid("request URL", "a request URL carries no user name or password"));
         }
         let host = authority.host().to_ascii_lowercase();
-        let default_port = if https { 443 } else { 80 };
-        let key = match authority.port_u16() {
-            Some(p) if p != default_port => format!("{}://{host}:{p}", if https { "https" } else { "http" }),
-            _ => format!("{}://{host}", if https { "https" } else { "http" }),
-        };
+        let scheme = if https { "https://" } else { "http://" };
+        let mut key = String::with_capacity(scheme.len() + host.len() + 6);
+        key.push_str(scheme);
+        key.push_str(&host);
+        match authority.port_u16() {
+            Some(p) if p != if https { 443 } else { 80 } => {
+                use std::fmt::Write as _;
+                let _ = write!(key, ":{p}");
+            }
+            _ => {}
+        }
         Ok(Origin { https, host, key })
     }
 
@@ -338,13 +344,16 @@ impl Session {
         let mut state = self.lock();
         let state = &mut *state;
         let lookup = state.tokens.lookup(key, now.utc);
+        let was_waiting = waited.take();
+        if let TokenLookup::Fresh(t) = lookup {
+            return Acquire::Ready(t);
+        }
         let slot = state.fetches.entry(key.clone()).or_default();
         let owner_alive = |slot: &FetchSlot| {
             slot.owner.is_some_and(|(o, since)| {
                 o != flow && now.instant.saturating_duration_since(since) < options.in_flight_timeout
             })
         };
-        let was_waiting = waited.take();
         match lookup {
             TokenLookup::Fresh(t) => Acquire::Ready(t),
             TokenLookup::Stale(t) => {

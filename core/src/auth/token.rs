@@ -2,26 +2,59 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderValue;
 use time::OffsetDateTime;
 
 use crate::models::SecretString;
 
 /// A bearer token and when it expires. `Debug` never shows the token.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Cloning is cheap (the text is shared), and the `Authorization` value and fingerprint are
+/// computed once per token, not per request.
+#[derive(Clone)]
 pub struct AccessToken {
-    token: SecretString,
+    text: Arc<TokenText>,
     /// When the token stops being valid.
     pub expires_on: OffsetDateTime,
     /// When the issuer suggests refreshing it (`refresh_in`), if it said.
     pub refresh_on: Option<OffsetDateTime>,
 }
 
+/// The token text and what is derived from it.
+struct TokenText {
+    secret: SecretString,
+    /// `Bearer {token}`, marked sensitive; `None` when the text cannot be a header value.
+    header: Option<HeaderValue>,
+    fingerprint: u64,
+}
+
+impl PartialEq for AccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.text.secret == other.text.secret
+            && self.expires_on == other.expires_on
+            && self.refresh_on == other.refresh_on
+    }
+}
+
+impl Eq for AccessToken {}
+
 impl AccessToken {
     /// A token valid until `expires_on`.
     pub fn new(token: impl Into<SecretString>, expires_on: OffsetDateTime) -> Self {
-        AccessToken { token: token.into(), expires_on, refresh_on: None }
+        let secret: SecretString = token.into();
+        let header = HeaderValue::try_from(format!("Bearer {}", secret.expose_secret())).ok().map(|mut v| {
+            v.set_sensitive(true);
+            v
+        });
+        // FNV-1a: enough to tell tokens apart, reveals nothing useful.
+        let fingerprint = secret
+            .expose_secret()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        AccessToken { text: Arc::new(TokenText { secret, header, fingerprint }), expires_on, refresh_on: None }
     }
 
     /// Sets the suggested refresh time.
@@ -32,7 +65,7 @@ impl AccessToken {
 
     /// The token text. Handle with care: do not log it.
     pub fn secret(&self) -> &str {
-        self.token.expose_secret()
+        self.text.secret.expose_secret()
     }
 
     /// Whether the token may still be sent at `now`.
@@ -48,16 +81,13 @@ impl AccessToken {
     }
 
     /// The `Authorization` header value.
-    pub(crate) fn header_value(&self) -> Option<http::HeaderValue> {
-        let mut v = http::HeaderValue::from_str(&format!("Bearer {}", self.secret())).ok()?;
-        v.set_sensitive(true);
-        Some(v)
+    pub(crate) fn header_value(&self) -> Option<HeaderValue> {
+        self.text.header.clone()
     }
 
     /// A short, non-reversible fingerprint, to recognise "the token I sent" in the cache.
     pub(crate) fn fingerprint(&self) -> u64 {
-        // FNV-1a: enough to tell tokens apart, reveals nothing useful.
-        self.secret().bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+        self.text.fingerprint
     }
 }
 

@@ -15,10 +15,11 @@
 //! session allows it) whose origin has a challenge that passed verification; the probe never
 //! carries the body.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response};
 
 use super::retry::{is_idempotent, RetryOptions, RetryState, RetryStatuses};
 use super::step::{already_done, unexpected_input, Input, Now, Step, StepBudget, TransportFailure, WaitReason};
@@ -29,11 +30,17 @@ use crate::auth::{AccessToken, TokenRequest};
 use crate::call::{clone_request, Call, ResponseParser};
 use crate::error::Error;
 
-/// What was sent last, to interpret its answer.
+/// What was sent last, to interpret its answer (and to send it again when asked to).
 struct Sent {
-    request: Request<Vec<u8>>,
-    probe: bool,
+    /// The `Authorization` value it carried; `None` for the unauthenticated probe.
+    authorization: Option<HeaderValue>,
     token: Option<(TokenRequest, u64)>,
+}
+
+impl Sent {
+    fn is_probe(&self) -> bool {
+        self.authorization.is_none()
+    }
 }
 
 enum State {
@@ -50,7 +57,7 @@ pub(crate) struct Engine {
     session: Session,
     flow: u64,
     original: Request<Vec<u8>>,
-    origin: Option<Origin>,
+    origin: Option<Arc<Origin>>,
     retry: RetryState,
     claims: Option<String>,
     cae_used: bool,
@@ -76,7 +83,7 @@ impl Engine {
         let flow = session.flow_id();
         let (origin, error) =
             match Origin::of(request.uri()).and_then(|o| session.check_transport_security(&o).map(|_| o)) {
-                Ok(o) => (Some(o), None),
+                Ok(o) => (Some(Arc::new(o)), None),
                 Err(e) => (None, Some(e)),
             };
         let retry = RetryState::new(retry.clone(), RetryStatuses::KeyVault, idempotent, flow);
@@ -132,7 +139,10 @@ impl Engine {
                 self.finish(Err(unexpected_input("no input on the first step", &other)))
             }
             (State::Sent(sent), None) => {
-                let again = clone_request(&sent.request);
+                let again = match &sent.authorization {
+                    Some(value) => authorized(&self.original, value.clone()),
+                    None => probe_request(&self.original),
+                };
                 self.state = State::Sent(sent);
                 Step::Send(again)
             }
@@ -186,7 +196,7 @@ impl Engine {
                 }
                 let probe = probe_request(&self.original);
                 self.retry.on_attempt(now);
-                self.state = State::Sent(Box::new(Sent { request: clone_request(&probe), probe: true, token: None }));
+                self.state = State::Sent(Box::new(Sent { authorization: None, token: None }));
                 Step::Send(probe)
             }
             ChallengeStep::Known(challenge) => {
@@ -223,14 +233,10 @@ impl Engine {
                 "the credential returned a token that is not a valid header value".into(),
             )));
         };
-        let mut request = clone_request(&self.original);
-        request.headers_mut().insert(AUTHORIZATION, value);
+        let request = authorized(&self.original, value.clone());
         self.retry.on_attempt(now);
-        self.state = State::Sent(Box::new(Sent {
-            request: clone_request(&request),
-            probe: false,
-            token: Some((key, token.fingerprint())),
-        }));
+        self.state =
+            State::Sent(Box::new(Sent { authorization: Some(value), token: Some((key, token.fingerprint())) }));
         Step::Send(request)
     }
 
@@ -239,7 +245,7 @@ impl Engine {
             return self.finish(Err(Error::Misuse("the request has no valid origin".into())));
         };
         let status = response.status();
-        if sent.probe {
+        if sent.is_probe() {
             let challenge = if status == http::StatusCode::UNAUTHORIZED {
                 Challenge::from_headers(response.headers())
             } else {
@@ -282,7 +288,7 @@ impl Engine {
     }
 
     fn on_transport_error(&mut self, now: Now, sent: Sent, failure: TransportFailure) -> Step<Response<Vec<u8>>> {
-        if sent.probe {
+        if sent.is_probe() {
             if let Some(origin) = self.origin.clone() {
                 // Ends this flow's discovery; never fails without a challenge.
                 let _ = self.session.challenge_received(&origin, self.flow, None);
@@ -311,6 +317,13 @@ impl Drop for Engine {
 }
 
 /// The challenge probe: the request without body, body headers or authorization.
+/// `original` with its `Authorization` header.
+fn authorized(original: &Request<Vec<u8>>, authorization: HeaderValue) -> Request<Vec<u8>> {
+    let mut request = clone_request(original);
+    request.headers_mut().insert(AUTHORIZATION, authorization);
+    request
+}
+
 fn probe_request(original: &Request<Vec<u8>>) -> Request<Vec<u8>> {
     let mut probe = clone_request(original);
     probe.body_mut().clear();

@@ -17,16 +17,28 @@ const URL_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LEN
 
 /// Decodes base64 in either alphabet, padded or not, ignoring embedded line breaks.
 pub fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    let cleaned: std::borrow::Cow<'_, str> = if text.contains(['\n', '\r', ' ']) {
+    decode_base64_expecting(text, &STANDARD_LENIENT)
+}
+
+/// [`decode_base64`], trying `likely` (the alphabet the field is sent in) first, so what the
+/// service sends decodes on the first try.
+fn decode_base64_expecting(text: &str, likely: &GeneralPurpose) -> Result<Vec<u8>, base64::DecodeError> {
+    match likely.decode(text) {
+        Ok(bytes) => Ok(bytes),
+        Err(first) => decode_base64_unusual(text).ok_or(first),
+    }
+}
+
+/// The URL-safe alphabet, or text broken into lines; `None` when that does not help either.
+#[cold]
+fn decode_base64_unusual(text: &str) -> Option<Vec<u8>> {
+    let cleaned: std::borrow::Cow<'_, str> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
         text.chars().filter(|c| !c.is_ascii_whitespace()).collect::<String>().into()
     } else {
         text.into()
     };
-    if cleaned.contains(['-', '_']) {
-        URL_LENIENT.decode(cleaned.as_bytes())
-    } else {
-        STANDARD_LENIENT.decode(cleaned.as_bytes())
-    }
+    let engine = if cleaned.contains(['-', '_']) { &URL_LENIENT } else { &STANDARD_LENIENT };
+    engine.decode(cleaned.as_bytes()).ok()
 }
 
 /// Encodes with the standard alphabet and padding.
@@ -40,7 +52,7 @@ pub fn encode_url(bytes: &[u8]) -> String {
 }
 
 macro_rules! base64_option_module {
-    ($name:ident, $encode:path) => {
+    ($name:ident, $encode:path, $likely:ident) => {
         /// Serde for `Option<Vec<u8>>` carried as base64 text.
         pub mod $name {
             use serde::{Deserialize, Deserializer, Serializer};
@@ -55,14 +67,14 @@ macro_rules! base64_option_module {
 
             /// Deserializes base64 text (either alphabet, padded or not).
             pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
-                Ok(Option::<super::Base64>::deserialize(d)?.map(|b| b.0))
+                Ok(Option::<super::Base64<super::$likely>>::deserialize(d)?.map(|b| b.bytes))
             }
         }
     };
 }
 
-base64_option_module!(base64_standard, super::encode_standard);
-base64_option_module!(base64_url, super::encode_url);
+base64_option_module!(base64_standard, super::encode_standard, Standard);
+base64_option_module!(base64_url, super::encode_url, UrlSafe);
 
 /// Serde for `Vec<Vec<u8>>` carried as a list of standard base64 strings (`x5c`).
 pub mod base64_standard_list {
@@ -80,7 +92,7 @@ pub mod base64_standard_list {
 
     /// Deserializes a list of base64 strings.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        Ok(Vec::<super::Base64>::deserialize(d)?.into_iter().map(|b| b.0).collect())
+        Ok(Vec::<super::Base64<super::Standard>>::deserialize(d)?.into_iter().map(|b| b.bytes).collect())
     }
 }
 
@@ -141,22 +153,46 @@ pub mod unix_time {
     }
 }
 
-/// Base64 bytes read from a borrowed or transient string, without copying the text.
-struct Base64(Vec<u8>);
+/// Which alphabet a field is sent in (tried first when decoding it).
+trait Alphabet {
+    const ENGINE: &'static GeneralPurpose;
+}
 
-impl<'de> serde::Deserialize<'de> for Base64 {
+/// Standard alphabet (`cer`, `csr`, `x5c`).
+struct Standard;
+
+impl Alphabet for Standard {
+    const ENGINE: &'static GeneralPurpose = &STANDARD_LENIENT;
+}
+
+/// URL-safe alphabet (`x5t`).
+struct UrlSafe;
+
+impl Alphabet for UrlSafe {
+    const ENGINE: &'static GeneralPurpose = &URL_LENIENT;
+}
+
+/// Base64 bytes read from a borrowed or transient string, without copying the text.
+struct Base64<A> {
+    bytes: Vec<u8>,
+    alphabet: std::marker::PhantomData<A>,
+}
+
+impl<'de, A: Alphabet> serde::Deserialize<'de> for Base64<A> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl serde::de::Visitor<'_> for Visitor {
-            type Value = Base64;
+        struct Visitor<A>(std::marker::PhantomData<A>);
+        impl<A: Alphabet> serde::de::Visitor<'_> for Visitor<A> {
+            type Value = Base64<A>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("base64 text")
             }
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Base64, E> {
-                decode_base64(text).map(Base64).map_err(E::custom)
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Base64<A>, E> {
+                decode_base64_expecting(text, A::ENGINE)
+                    .map(|bytes| Base64 { bytes, alphabet: std::marker::PhantomData })
+                    .map_err(E::custom)
             }
         }
-        d.deserialize_str(Visitor)
+        d.deserialize_str(Visitor(std::marker::PhantomData))
     }
 }
 
