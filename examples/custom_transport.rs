@@ -3,7 +3,7 @@
 //! the driver what to do next. This example's driver is the loop of the `kvcerts_core::flows`
 //! docs, a minimal HTTP/1.1 client on `std::net::TcpStream`, and a fixed token.
 //!
-//! It speaks plain HTTP, so it runs against the embedded emulator started without TLS
+//! It speaks plain HTTP, so it runs against the emulator started without TLS
 //! (a real vault needs HTTPS: use `kvcerts-ureq` or `kvcerts-hyper`, or add TLS here).
 //!
 //! `cargo run --example custom_transport`
@@ -23,11 +23,11 @@ use time::OffsetDateTime;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if common::keyvault_url().is_some() {
-        println!("custom_transport speaks plain HTTP and runs only against the embedded emulator; unset KEYVAULT_URL");
+        println!("custom_transport speaks plain HTTP and runs only against the emulator; unset KEYVAULT_URL");
         return Ok(());
     }
-    let emulator = common::emulator_builder().tls(false).start()?;
-    println!("vault: embedded emulator at {} (plain HTTP)", emulator.vault_url());
+    let emulator = common::EmulatorProcess::start(false)?;
+    println!("vault: emulator at {} (plain HTTP)", emulator.vault_url());
 
     // The flows of one client: the request factory plus a session (challenge and token cache)
     // shared by every flow. Plain HTTP is allowed only to a loopback host, and only when asked.

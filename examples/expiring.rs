@@ -5,7 +5,7 @@
 //! cargo run --example expiring -- --days 60
 //! ```
 //!
-//! Against the embedded emulator it first adds a few certificates with different lifetimes,
+//! Against the emulator it first adds a few certificates with different lifetimes,
 //! so the table is not empty; against a real vault (`KEYVAULT_URL`) it only reads.
 
 #[path = "common/mod.rs"]

@@ -35,9 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("done");
     show(&imported, &der);
 
-    // 2. PKCS#12: the bytes of a .pfx file. This one is made with the emulator crate's helper
-    //    (no password); for a password-protected file, set `ImportCertificateOptions::password`.
-    let pfx = kvcerts_emulator::x509::secret_pkcs12(std::slice::from_ref(&der), Some(&key.serialize_der()))?;
+    // 2. PKCS#12: the bytes of a .pfx file. This one is made with the p12-keystore crate (no
+    //    password); for a password-protected file, set `ImportCertificateOptions::password`.
+    let pfx = pkcs12(&der, &key.serialize_der())?;
     let pfx_name = common::unique_name("import-pfx");
     step(format!("import PKCS#12 ({} bytes) as '{pfx_name}'", pfx.len()));
     let imported = client.import_certificate(&pfx_name, &pfx, &ImportCertificateOptions::default())?;
@@ -56,6 +56,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     common::delete_and_purge(&client, &pfx_name)?;
     println!("done");
     Ok(())
+}
+
+/// A PKCS#12 file without a password holding `certificate` (DER) and its PKCS#8 `key`, with
+/// the widely readable algorithms (3DES, SHA-1 MAC) that Key Vault itself uses for PFX secrets.
+fn pkcs12(certificate: &[u8], key: &[u8]) -> p12_keystore::Result<Vec<u8>> {
+    use p12_keystore::{
+        Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey, PrivateKeyChain,
+    };
+    let chain = PrivateKeyChain::new("import", PrivateKey::from_der(key)?, [Certificate::from_der(certificate)?]);
+    let mut store = KeyStore::new();
+    store.add_entry("certificate", KeyStoreEntry::PrivateKeyChain(chain));
+    store
+        .writer("")
+        .encryption_algorithm(EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc)
+        .encryption_iterations(2048)
+        .mac_algorithm(MacAlgorithm::HmacSha1)
+        .mac_iterations(2048)
+        .write()
 }
 
 /// What the vault made of an import.

@@ -2,7 +2,7 @@
 //! list → delete → recover → purge.
 //!
 //! ```text
-//! cargo run --example quickstart                                           # embedded emulator
+//! cargo run --example quickstart                                           # local emulator
 //! KEYVAULT_URL=https://myvault.vault.azure.net cargo run --example quickstart   # a real vault
 //! ```
 
@@ -16,7 +16,7 @@ use kvcerts_core::models::{CertificatePolicy, SubjectAlternativeNames, X509Certi
 use kvcerts_core::UpdateCertificatePropertiesOptions;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // The embedded emulator, or the vault named by KEYVAULT_URL (see common/mod.rs).
+    // The local emulator (a child process), or the vault named by KEYVAULT_URL (see common/mod.rs).
     let target = common::Target::from_env()?;
     let client = target.blocking_client()?;
     let name = common::unique_name("quickstart");

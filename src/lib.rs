@@ -8,9 +8,9 @@
 //! | [`blocking`] | `kvcerts-ureq` | the blocking client (ureq + rustls) |
 //! | `nonblocking` | `kvcerts-hyper` | the async client (hyper + rustls), on tokio or any executor; feature `async` (on by default) |
 //!
-//! For tests and the examples there is also `kvcerts-emulator`, an in-process Key Vault
-//! certificates service. Every example in `examples/` runs against it unless `KEYVAULT_URL`
-//! is set: start with `cargo run --example quickstart`.
+//! For tests and the examples there is also `kvcerts-emulator`, a local Key Vault certificates
+//! service (in-process or as a program). Every example in `examples/` runs against it, as a
+//! child process, unless `KEYVAULT_URL` is set: start with `cargo run --example quickstart`.
 //!
 //! ```no_run
 //! use std::sync::Arc;

@@ -1,11 +1,17 @@
-//! `kvcerts-emulator`: run the emulator until Ctrl-C.
+//! `kvcerts-emulator`: run the emulator until Ctrl-C (or, with `--exit-with-stdin`, until its
+//! standard input closes).
 //!
 //! ```text
 //! kvcerts-emulator [--port 8443] [--bind 127.0.0.1] [--http] [--host-name NAME]
 //!                  [--ca-out FILE] [--state FILE] [--create-delay-ms N]
 //!                  [--delete-delay-ms N] [--recover-delay-ms N] [--no-soft-delete]
-//!                  [--required-token TOKEN]
+//!                  [--required-token TOKEN] [--exit-with-stdin]
 //! ```
+//!
+//! `--port 0` picks a free port. Once listening it prints, one per line and in this order,
+//! `vault URL: URL`, `CA certificate: PATH` (HTTPS only) and a line starting with `ready`;
+//! a parent process can read these from a pipe. `--exit-with-stdin` makes the emulator stop
+//! when its standard input reaches end of file, so a child emulator never outlives its parent.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -16,7 +22,7 @@ use kvcerts_emulator::Emulator;
 
 const USAGE: &str = "usage: kvcerts-emulator [--port N] [--bind ADDR] [--http] [--host-name NAME] \
 [--ca-out FILE] [--state FILE] [--create-delay-ms N] [--delete-delay-ms N] [--recover-delay-ms N] \
-[--no-soft-delete] [--required-token TOKEN]";
+[--no-soft-delete] [--required-token TOKEN] [--exit-with-stdin]";
 
 struct Args {
     port: u16,
@@ -30,6 +36,7 @@ struct Args {
     recover_delay_ms: u64,
     soft_delete: bool,
     required_token: Option<String>,
+    exit_with_stdin: bool,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -45,6 +52,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         recover_delay_ms: 0,
         soft_delete: true,
         required_token: None,
+        exit_with_stdin: false,
     };
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -78,6 +86,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--no-soft-delete" => a.soft_delete = false,
             "--required-token" => a.required_token = Some(value("--required-token")?),
+            "--exit-with-stdin" => a.exit_with_stdin = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -124,16 +133,42 @@ fn main() -> ExitCode {
         }
         println!("CA certificate: {}", path.display());
     }
-    println!("ready; press Ctrl-C to stop");
-    let waited = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map(|rt| rt.block_on(tokio::signal::ctrl_c()));
-    if let Err(e) = waited {
+    if args.exit_with_stdin {
+        println!("ready; stops when standard input closes or on Ctrl-C");
+    } else {
+        println!("ready; press Ctrl-C to stop");
+    }
+    if let Err(e) = wait_for_stop(args.exit_with_stdin) {
         eprintln!("kvcerts-emulator: cannot wait for Ctrl-C: {e}");
     }
     emu.shutdown();
     ExitCode::SUCCESS
+}
+
+/// Blocks until Ctrl-C or, when `exit_with_stdin`, until standard input reaches end of file.
+fn wait_for_stop(exit_with_stdin: bool) -> std::io::Result<()> {
+    let stdin_closed = exit_with_stdin.then(|| {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel::<()>();
+        // A plain thread, not the runtime's blocking pool, which the runtime would wait for.
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+            let _ = closed_tx.send(());
+        });
+        closed_rx
+    });
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let closed = async {
+            match stdin_closed {
+                Some(closed_rx) => drop(closed_rx.await),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            signal = tokio::signal::ctrl_c() => signal,
+            () = closed => Ok(()),
+        }
+    })
 }
 
 #[cfg(test)]
@@ -151,6 +186,10 @@ mod tests {
         assert!(a.http);
         assert_eq!(a.host_name.as_deref(), Some("vault.local"));
         assert_eq!(a.create_delay_ms, 5);
+        assert!(!a.exit_with_stdin);
+        let a = args("--port 0 --exit-with-stdin").unwrap();
+        assert_eq!(a.port, 0);
+        assert!(a.exit_with_stdin);
         assert!(args("--port").is_err());
         assert!(args("--bogus").is_err());
         assert!(args("--port x").is_err());

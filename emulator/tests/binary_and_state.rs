@@ -77,3 +77,30 @@ fn binary_prints_url_and_serves() {
     let _ = child.wait();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn binary_exits_when_stdin_closes() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvcerts-emulator"))
+        .args(["--port", "0", "--http", "--exit-with-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let ready = BufReader::new(stdout).lines().map(Result::unwrap).find(|line| line.starts_with("ready"));
+    assert!(ready.is_some(), "no ready line");
+    drop(child.stdin.take()); // end of file for the emulator
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("the emulator did not exit after its stdin closed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status}");
+}
