@@ -24,22 +24,25 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Re
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::unexpected(status, "the body is empty, a JSON object was expected", body));
     }
-    // A body that is valid UTF-8 as a whole (every body the service sends) is decoded as text,
-    // which spares serde_json validating each string on its own.
-    let parsed = match std::str::from_utf8(body) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_slice(body),
+    // JSON is UTF-8 text (RFC 8259); decoding it as text spares serde_json validating each
+    // string on its own.
+    let text = match std::str::from_utf8(body) {
+        Ok(text) => text,
+        Err(e) => {
+            let reason = format!("the body is not UTF-8 text (invalid byte at offset {})", e.valid_up_to());
+            return Err(Error::unexpected(status, reason, body));
+        }
     };
-    match parsed {
+    match serde_json::from_str(text) {
         Ok(value) => Ok(value),
-        Err(first) => Err(Error::unexpected(status, decode_failure::<T>(body, first), body)),
+        Err(first) => Err(Error::unexpected(status, decode_failure::<T>(text, first), body)),
     }
 }
 
-/// Why `body` is not a `T`, with the JSON path where decoding stopped when there is one.
+/// Why `text` is not a `T`, with the JSON path where decoding stopped when there is one.
 #[cold]
-fn decode_failure<T: DeserializeOwned>(body: &[u8], first: serde_json::Error) -> String {
-    let mut de = serde_json::Deserializer::from_slice(body);
+fn decode_failure<T: DeserializeOwned>(text: &str, first: serde_json::Error) -> String {
+    let mut de = serde_json::Deserializer::from_str(text);
     let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(_) => match de.end() {
             Err(e) => return format!("trailing data after the JSON body: {e}"),
@@ -162,6 +165,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("attributes.enabled"), "{e}");
+        let e = json::<crate::models::KeyVaultCertificate>(
+            Operation::GetCertificate,
+            &response(200, r#"{"id":"x"} {"id":"y"}"#),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("trailing"), "{e}");
+        let latin1 = http::Response::builder().status(200).body(b"{\"id\":\"caf\xe9\"}".to_vec()).unwrap();
+        let e = json::<crate::models::KeyVaultCertificate>(Operation::GetCertificate, &latin1).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnexpectedResponse);
+        assert!(e.to_string().contains("not UTF-8 text (invalid byte at offset 10)"), "{e}");
         let e = service_error(Operation::GetCertificate, &response(502, "<html>bad gateway</html>"));
         assert_eq!(e.kind(), ErrorKind::Service);
         assert!(e.to_string().contains("bad gateway"), "{e}");
