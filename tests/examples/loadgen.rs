@@ -5,7 +5,7 @@
 //! cargo run --release -p kvcerts-tests --example loadgen -- \
 //!     (--url URL [--ca FILE] | --emulator) [--token TOKEN] [--transport ureq|hyper]
 //!     [--concurrency K] [--gets N] [--list-expect M] [--populate M]
-//!     [--no-verify-challenge-resource] [--baseline]
+//!     [--no-verify-challenge-resource] [--baseline | --baseline-json]
 //! ```
 //!
 //! - `--transport ureq` drives the blocking client on the main thread; `hyper` drives the async
@@ -18,7 +18,10 @@
 //!   with `--create-delay-ms 0`).
 //! - `--baseline`: instead of the client, a plain ureq agent (same TLS stack: rustls with ring,
 //!   keep-alive) sends the same GETs with a fixed `Authorization: Bearer` header and reads the
-//!   bodies without parsing them: the floor the client's CPU per call compares with.
+//!   bodies without parsing them: the floor the client's CPU per call compares with. One agent
+//!   serves the warm-up and the measured calls, so they share one keep-alive connection.
+//! - `--baseline-json`: the same loop, also parsing each body into a `serde_json::Value` (what
+//!   a program calling the REST API by hand does at the least with an answer).
 //! - `--emulator`: starts an emulator in-process (its CPU and memory then count in the
 //!   process's figures; the CPU figures use the calling thread's usage, see `cpu_scope`).
 //!
@@ -46,6 +49,7 @@ struct Args {
     populate: usize,
     verify_challenge_resource: bool,
     baseline: bool,
+    baseline_json: bool,
     emulator: bool,
 }
 
@@ -61,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         populate: 0,
         verify_challenge_resource: true,
         baseline: false,
+        baseline_json: false,
         emulator: false,
     };
     let mut it = std::env::args().skip(1);
@@ -81,6 +86,10 @@ fn parse_args() -> Result<Args, String> {
             "--populate" => a.populate = number(value()?)?,
             "--no-verify-challenge-resource" => a.verify_challenge_resource = false,
             "--baseline" => a.baseline = true,
+            "--baseline-json" => {
+                a.baseline = true;
+                a.baseline_json = true;
+            }
             "--emulator" => a.emulator = true,
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -334,9 +343,9 @@ fn populate(url: &str, ca: Option<&str>, names: &[String]) -> usize {
     })
 }
 
-/// The baseline: the same GETs through a bare ureq agent with a fixed bearer token.
-fn baseline_gets(url: &str, ca: Option<&str>, token: &str, names: &[String], n: usize) -> usize {
-    let agent = plain_agent(ca);
+/// The baseline: the same GETs through a bare ureq agent with a fixed bearer token; with
+/// `parse_json`, each body is also parsed into a `serde_json::Value`.
+fn baseline_gets(agent: &ureq::Agent, url: &str, token: &str, names: &[String], n: usize, parse_json: bool) -> usize {
     let vault = Vault::with_options(url, kvcerts_core::VaultOptions::default().allow_insecure_loopback(true))
         .expect("vault url");
     let uris: Vec<String> =
@@ -347,8 +356,13 @@ fn baseline_gets(url: &str, ca: Option<&str>, token: &str, names: &[String], n: 
         match agent.get(&uris[i % uris.len()]).header("Authorization", &bearer).call() {
             Ok(mut response) => {
                 let ok = response.status() == 200;
-                if response.body_mut().read_to_vec().is_err() || !ok {
-                    errors += 1;
+                match response.body_mut().read_to_vec() {
+                    Ok(body) if ok => {
+                        if parse_json && serde_json::from_slice::<Value>(&body).is_err() {
+                            errors += 1;
+                        }
+                    }
+                    _ => errors += 1,
                 }
             }
             Err(_) => errors += 1,
@@ -383,7 +397,11 @@ fn main() {
     let client = Client::new(&args, &url, ca.as_deref());
 
     let mut out = json!({
-        "transport": if args.baseline { "baseline-ureq-agent" } else { args.transport.as_str() },
+        "transport": match (args.baseline, args.baseline_json) {
+            (true, false) => "baseline-ureq-agent",
+            (true, true) => "baseline-ureq-agent-json",
+            _ => args.transport.as_str(),
+        },
         "concurrency": if args.transport == "hyper" { args.concurrency } else { 1 },
         "url": url,
         "in_process_emulator": emulator.is_some(),
@@ -401,17 +419,11 @@ fn main() {
     let names: Vec<String> = (0..cycle).map(|i| format!("lg-{i:05}")).collect();
     if args.gets > 0 {
         // One call first, so the challenge and the token are not part of the measurement.
-        let warm = if args.baseline {
-            baseline_gets(&url, ca.as_deref(), &args.token, &names, 1)
-        } else {
-            client.gets(&names, 1, 1)
-        };
+        let agent = plain_agent(ca.as_deref());
+        let baseline = |n| baseline_gets(&agent, &url, &args.token, &names, n, args.baseline_json);
+        let warm = if args.baseline { baseline(1) } else { client.gets(&names, 1, 1) };
         let phase = Phase::start(&admin, thread_only);
-        let errors = if args.baseline {
-            baseline_gets(&url, ca.as_deref(), &args.token, &names, args.gets)
-        } else {
-            client.gets(&names, args.gets, args.concurrency)
-        };
+        let errors = if args.baseline { baseline(args.gets) } else { client.gets(&names, args.gets, args.concurrency) };
         out["gets"] = phase.finish(&admin, args.gets, json!({"errors": errors, "warm_up_errors": warm}));
     }
 
