@@ -17,8 +17,9 @@
 //!   that are missing, 32 at a time; needs a vault whose creates complete at once (the emulator
 //!   with `--create-delay-ms 0`).
 //! - `--baseline`: instead of the client, a plain ureq agent (same TLS stack: rustls with ring,
-//!   keep-alive) sends the same GETs with a fixed `Authorization: Bearer` header and reads the
-//!   bodies without parsing them: the floor the client's CPU per call compares with. One agent
+//!   keep-alive; the client's user agent and timeouts) sends the same GETs (same URLs, `Accept`
+//!   and a fixed `Authorization: Bearer` header) and reads the bodies without parsing them: the
+//!   floor the client's CPU per call compares with. One agent
 //!   serves the warm-up and the measured calls, so they share one keep-alive connection.
 //! - `--baseline-json`: the same loop, also parsing each body into a `serde_json::Value` (what
 //!   a program calling the REST API by hand does at the least with an answer).
@@ -194,7 +195,8 @@ impl Admin {
 }
 
 /// A ureq agent with rustls (ring) trusting `ca` (or the public roots), keep-alive, no
-/// redirects, statuses as responses: the TLS stack of the blocking client, without it.
+/// redirects, statuses as responses, the client's user agent and timeouts: the transport of
+/// the blocking client, without the client.
 fn plain_agent(ca: Option<&str>) -> ureq::Agent {
     use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
     let roots = match ca {
@@ -209,10 +211,17 @@ fn plain_agent(ca: Option<&str>) -> ureq::Agent {
         }
         None => RootCerts::WebPki,
     };
+    // The blocking client's transport settings (kvcerts_ureq::ConnectionOptions defaults), so
+    // the two send the same requests the same way.
+    let defaults = kvcerts_ureq::ConnectionOptions::default();
     ureq::Agent::config_builder()
         .tls_config(TlsConfig::builder().root_certs(roots).build())
         .http_status_as_error(false)
         .max_redirects(0)
+        .user_agent(defaults.user_agent.as_str())
+        .timeout_connect(Some(defaults.connect_timeout))
+        .timeout_recv_response(Some(defaults.read_timeout))
+        .timeout_recv_body(Some(defaults.read_timeout))
         .build()
         .new_agent()
 }
@@ -353,7 +362,8 @@ fn baseline_gets(agent: &ureq::Agent, url: &str, token: &str, names: &[String], 
     let bearer = format!("Bearer {token}");
     let mut errors = 0;
     for i in 0..n {
-        match agent.get(&uris[i % uris.len()]).header("Authorization", &bearer).call() {
+        let request = agent.get(&uris[i % uris.len()]).header("Accept", "application/json");
+        match request.header("Authorization", &bearer).call() {
             Ok(mut response) => {
                 let ok = response.status() == 200;
                 match response.body_mut().read_to_vec() {
