@@ -5,21 +5,20 @@
 //!
 //! `cargo run --example async_other_runtime` (set `KEYVAULT_URL` to use a real vault).
 
+#[path = "common/async_io.rs"]
+mod async_io_runtime;
 #[path = "common/mod.rs"]
 mod common;
 
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Instant;
 
 use async_executor::Executor;
-use async_io::Async;
+use async_io_runtime::async_io_runtime;
 use kvcerts_core::auth::environment;
 use kvcerts_core::models::CertificatePolicy;
 use kvcerts_hyper::{
-    AzureCliCredential, BoxFuture, ClientSecretCredential, Connect, ConnectionOptions, DefaultAzureCredential,
-    FuturesIo, ManagedIdentityCredential, Runtime, StaticTokenCredential, Stream, TokenCredential,
-    WorkloadIdentityCredential,
+    AzureCliCredential, ClientSecretCredential, ConnectionOptions, DefaultAzureCredential, ManagedIdentityCredential,
+    Runtime, StaticTokenCredential, TokenCredential, WorkloadIdentityCredential,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -58,42 +57,6 @@ async fn run(target: &common::Target, runtime: Runtime) -> Result<(), Box<dyn st
     client.purge_deleted_certificate(&name).await?;
     println!("done");
     Ok(())
-}
-
-/// Opens TCP connections with `async-io`.
-struct AsyncIoConnect;
-
-impl Connect for AsyncIoConnect {
-    fn connect(&self, host: &str, port: u16) -> BoxFuture<'static, std::io::Result<Box<dyn Stream>>> {
-        // Name resolution through the OS blocks: fine for an example; a real program would
-        // resolve with `async-net` or on the `blocking` thread pool.
-        let addrs: std::io::Result<Vec<_>> = (host, port).to_socket_addrs().map(Iterator::collect);
-        Box::pin(async move {
-            let mut last_error = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
-            for addr in addrs? {
-                match Async::<TcpStream>::connect(addr).await {
-                    Ok(stream) => {
-                        stream.get_ref().set_nodelay(true)?;
-                        // FuturesIo adapts a futures-io stream to hyper's IO traits.
-                        return Ok(Box::new(FuturesIo(stream)) as Box<dyn Stream>);
-                    }
-                    Err(e) => last_error = e,
-                }
-            }
-            Err(last_error)
-        })
-    }
-}
-
-/// The runtime: `async-io`'s timer, the executor's `spawn`, `async-io`'s TCP.
-fn async_io_runtime(executor: Arc<Executor<'static>>) -> Runtime {
-    let timer = |deadline: Instant| -> BoxFuture<'static, ()> {
-        Box::pin(async move {
-            async_io::Timer::at(deadline).await;
-        })
-    };
-    let spawner = move |task: BoxFuture<'static, ()>| executor.spawn(task).detach();
-    Runtime::new(timer, spawner, AsyncIoConnect)
 }
 
 /// A fixed token for the emulator. For a real vault, `DefaultAzureCredential`'s chain with its

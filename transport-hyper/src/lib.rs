@@ -9,7 +9,7 @@
 //!
 //! Runs on tokio out of the box (the default `tokio` feature). On any other executor, give a
 //! [`Runtime`] (a [`Timer`], a [`Spawn`] and a [`Connect`]); see the [`runtime`] module and
-//! `examples/other_runtime.rs`.
+//! the workspace's `examples/async_other_runtime.rs` (async-executor with async-io).
 //!
 //! ```no_run
 //! use std::sync::Arc;
