@@ -1,14 +1,12 @@
 //! `begin_create_certificate`: `POST …/create`, poll `GET …/pending`, then `GET` the
 //! operation's `target`.
 
-use std::time::Instant;
+use http::{Request, Response};
 
-use http::Response;
-
-use super::exchange::Engine;
-use super::poller::{poller_max_steps, too_many_polls, ContinuationState, PollOptions, PollerKind, PollerStatus};
+use super::lro::{Lro, LroOp, Stage};
+use super::poller::{ContinuationState, PollOptions, PollerKind, PollerStatus};
 use super::retry::RetryOptions;
-use super::step::{already_done, unexpected_input, Input, Now, Step, StepBudget, WaitReason};
+use super::step::{Input, Now, Step};
 use super::Flow;
 use crate::auth::Session;
 use crate::call::ResponseParser;
@@ -81,28 +79,14 @@ impl CreateOutcome {
     }
 }
 
-enum Phase {
-    Start(Engine),
-    PollNow,
-    Waiting(Instant),
-    Poll(Engine),
-    Fetch(Engine),
-    Done,
-}
-
 /// Creates a certificate and polls the operation to its end. Resumable from
 /// [`CreatePoller::continuation_token`] (the vault and the certificate name).
-pub struct CreatePoller {
-    session: Session,
-    vault: Vault,
-    name: String,
-    retry: RetryOptions,
-    polling: PollOptions,
-    phase: Phase,
+pub struct CreatePoller(Lro<Creation>);
+
+/// What creation adds to the shared poller: the operation and how to read it.
+struct Creation {
     operation: Option<CertificateOperation>,
     operation_parser: ResponseParser<CertificateOperation>,
-    polls: u32,
-    budget: StepBudget,
 }
 
 impl CreatePoller {
@@ -116,10 +100,9 @@ impl CreatePoller {
         retry: &RetryOptions,
         polling: &PollOptions,
     ) -> Result<Self, Error> {
-        let (request, parser) = vault.create_certificate(name, policy, options)?.into_parts();
-        let mut poller = CreatePoller::new(session, vault, name, retry, polling, parser);
-        poller.phase = Phase::Start(Engine::new(session, request, retry));
-        Ok(poller)
+        let (request, operation_parser) = vault.create_certificate(name, policy, options)?.into_parts();
+        let creation = Creation { operation: None, operation_parser };
+        Ok(CreatePoller(Lro::new(session, vault, name, retry, polling, Some(request), creation)))
     }
 
     /// Resumes polling a creation from a continuation token (or
@@ -143,166 +126,115 @@ impl CreatePoller {
         retry: &RetryOptions,
         polling: &PollOptions,
     ) -> Result<Self, Error> {
-        let (_, parser) = vault.get_certificate_operation(name)?.into_parts();
-        Ok(CreatePoller::new(session, vault, name, retry, polling, parser))
-    }
-
-    fn new(
-        session: &Session,
-        vault: &Vault,
-        name: &str,
-        retry: &RetryOptions,
-        polling: &PollOptions,
-        operation_parser: ResponseParser<CertificateOperation>,
-    ) -> Self {
-        CreatePoller {
-            session: session.clone(),
-            vault: vault.clone(),
-            name: name.to_owned(),
-            retry: retry.clone(),
-            polling: polling.clone(),
-            phase: Phase::PollNow,
-            operation: None,
-            operation_parser,
-            polls: 0,
-            budget: StepBudget::new(poller_max_steps(session, retry, polling)),
-        }
+        let (_, operation_parser) = vault.get_certificate_operation(name)?.into_parts();
+        let creation = Creation { operation: None, operation_parser };
+        Ok(CreatePoller(Lro::new(session, vault, name, retry, polling, None, creation)))
     }
 
     /// Where the poller is.
     pub fn status(&self) -> PollerStatus {
-        match self.phase {
-            Phase::Start(ref engine) => {
-                if engine.has_started() {
-                    PollerStatus::Starting
-                } else {
-                    PollerStatus::NotStarted
-                }
-            }
-            Phase::PollNow | Phase::Waiting(_) | Phase::Poll(_) => PollerStatus::InProgress,
-            Phase::Fetch(_) => PollerStatus::Finishing,
-            Phase::Done => PollerStatus::Done,
-        }
+        self.0.status()
     }
 
     /// The last operation state received.
     pub fn operation(&self) -> Option<&CertificateOperation> {
-        self.operation.as_ref()
+        self.0.op.operation.as_ref()
     }
 
     /// The certificate name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
 
     /// How many times `…/pending` was polled.
     pub fn polls(&self) -> u32 {
-        self.polls
+        self.0.polls
     }
 
     /// The state to resume from: the vault and the certificate name.
     pub fn continuation_token(&self) -> String {
-        ContinuationState::new(PollerKind::Create, &self.vault, &self.name, None).encode()
+        self.0.continuation_token()
     }
 
     /// The most steps this poller takes with a driver that answers every step.
     pub fn max_steps(&self) -> u32 {
-        self.budget.max()
+        self.0.max_steps()
+    }
+}
+
+impl LroOp for Creation {
+    type Output = CreateOutcome;
+
+    fn kind(&self) -> PollerKind {
+        PollerKind::Create
     }
 
-    fn finish(&mut self, result: Result<CreateOutcome, Error>) -> Step<CreateOutcome> {
-        self.phase = Phase::Done;
-        Step::Done(result)
+    fn in_progress(&self) -> &'static str {
+        "the certificate creation is"
     }
 
-    fn start_poll(&mut self, now: Now) -> Step<CreateOutcome> {
-        self.polls += 1;
-        if self.polls > self.polling.max_polls {
-            let token = self.continuation_token();
-            return self.finish(Err(too_many_polls("the certificate creation is", self.polling.max_polls, &token)));
-        }
-        match self.vault.get_certificate_operation(&self.name) {
-            Ok(call) => {
-                let mut engine = Engine::new(&self.session, call.into_parts().0, &self.retry);
-                let step = engine.step(now, None);
-                self.phase = Phase::Poll(engine);
-                self.on_engine_step(now, step)
+    fn token_result(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    fn poll_request(&self, vault: &Vault, name: &str) -> Result<Request<Vec<u8>>, Error> {
+        vault.get_certificate_operation(name).map(|c| c.into_parts().0)
+    }
+
+    fn on_response(lro: &mut Lro<Self>, now: Now, stage: Stage, response: Response<Vec<u8>>) -> Step<CreateOutcome> {
+        match stage {
+            Stage::Start => {
+                if !response.status().is_success() {
+                    return lro.finish(Err(service_error(Operation::CreateCertificate, &response)));
+                }
+                Creation::on_operation(lro, now, &response)
             }
-            Err(e) => self.finish(Err(e)),
+            Stage::Poll => {
+                if response.status() == http::StatusCode::NOT_FOUND {
+                    return lro.finish(Ok(CreateOutcome::Deleted));
+                }
+                if !response.status().is_success() {
+                    return lro.finish(Err(service_error(Operation::GetCertificateOperation, &response)));
+                }
+                Creation::on_operation(lro, now, &response)
+            }
+            Stage::Fetch => {
+                let result = response::json::<KeyVaultCertificate>(Operation::GetCertificate, &response);
+                lro.finish(result.map(|c| CreateOutcome::Completed(Box::new(c))))
+            }
         }
     }
+}
 
-    fn on_engine_step(&mut self, now: Now, step: Step<Response<Vec<u8>>>) -> Step<CreateOutcome> {
-        match step.pending() {
-            Ok(step) => step,
-            Err(Err(e)) => self.finish(Err(e)),
-            Err(Ok(response)) => match std::mem::replace(&mut self.phase, Phase::Done) {
-                Phase::Start(_) => {
-                    if !response.status().is_success() {
-                        return self.finish(Err(service_error(Operation::CreateCertificate, &response)));
-                    }
-                    self.on_operation(now, &response)
-                }
-                Phase::Poll(_) => {
-                    if response.status() == http::StatusCode::NOT_FOUND {
-                        return self.finish(Ok(CreateOutcome::Deleted));
-                    }
-                    if !response.status().is_success() {
-                        return self.finish(Err(service_error(Operation::GetCertificateOperation, &response)));
-                    }
-                    self.on_operation(now, &response)
-                }
-                Phase::Fetch(_) => {
-                    let result = response::json::<KeyVaultCertificate>(Operation::GetCertificate, &response);
-                    self.finish(result.map(|c| CreateOutcome::Completed(Box::new(c))))
-                }
-                _ => self.finish(Err(Error::Misuse("internal: no exchange in flight".into()))),
-            },
-        }
-    }
-
-    fn on_operation(&mut self, now: Now, response: &Response<Vec<u8>>) -> Step<CreateOutcome> {
-        let op = match self.operation_parser.parse(response) {
+impl Creation {
+    fn on_operation(lro: &mut Lro<Self>, now: Now, response: &Response<Vec<u8>>) -> Step<CreateOutcome> {
+        let op = match lro.op.operation_parser.parse(response) {
             Ok(op) => op,
-            Err(e) => return self.finish(Err(e)),
+            Err(e) => return lro.finish(Err(e)),
         };
-        self.operation = Some(op.clone());
+        lro.op.operation = Some(op.clone());
         if op.is_awaiting_merge() {
-            return self.finish(Ok(CreateOutcome::AwaitingMerge(Box::new(op))));
+            return lro.finish(Ok(CreateOutcome::AwaitingMerge(Box::new(op))));
         }
         let status = op.status.clone();
         match status {
-            None if op.error.is_none() => self.wait_for_poll(now, response),
-            Some(s) if s.is_in_progress() => self.wait_for_poll(now, response),
-            Some(s) if s.is_completed() => self.fetch(now, &op),
-            Some(s) if s.is_cancelled() => self.finish(Ok(CreateOutcome::Cancelled(Box::new(op)))),
-            Some(s) if s.is_failed() => self.finish(Ok(CreateOutcome::Failed(Box::new(op)))),
-            _ if op.error.is_some() => self.finish(Ok(CreateOutcome::Failed(Box::new(op)))),
-            _ => self.finish(Ok(CreateOutcome::UnknownStatus(Box::new(op)))),
+            None if op.error.is_none() => lro.wait_for_poll(now, response),
+            Some(s) if s.is_in_progress() => lro.wait_for_poll(now, response),
+            Some(s) if s.is_completed() => Creation::fetch(lro, now, &op),
+            Some(s) if s.is_cancelled() => lro.finish(Ok(CreateOutcome::Cancelled(Box::new(op)))),
+            Some(s) if s.is_failed() => lro.finish(Ok(CreateOutcome::Failed(Box::new(op)))),
+            _ if op.error.is_some() => lro.finish(Ok(CreateOutcome::Failed(Box::new(op)))),
+            _ => lro.finish(Ok(CreateOutcome::UnknownStatus(Box::new(op)))),
         }
     }
 
-    fn wait_for_poll(&mut self, now: Now, response: &Response<Vec<u8>>) -> Step<CreateOutcome> {
-        let until = self.polling.next_poll(now, Some(response.headers()));
-        self.phase = Phase::Waiting(until);
-        Step::WaitUntil(until, WaitReason::Polling)
-    }
-
-    fn fetch(&mut self, now: Now, op: &CertificateOperation) -> Step<CreateOutcome> {
+    fn fetch(lro: &mut Lro<Self>, now: Now, op: &CertificateOperation) -> Step<CreateOutcome> {
         // The operation's `target`, when it points at this vault; else the latest version.
-        let request = match op.target.as_deref().filter(|t| self.vault.is_same_origin(t)) {
-            Some(target) => self.vault.request_to_link(target),
-            None => self.vault.get_certificate(&self.name).map(|c| c.into_parts().0),
+        let request = match op.target.as_deref().filter(|t| lro.vault.is_same_origin(t)) {
+            Some(target) => lro.vault.request_to_link(target),
+            None => lro.vault.get_certificate(&lro.name).map(|c| c.into_parts().0),
         };
-        match request {
-            Ok(request) => {
-                let mut engine = Engine::new(&self.session, request, &self.retry);
-                let step = engine.step(now, None);
-                self.phase = Phase::Fetch(engine);
-                self.on_engine_step(now, step)
-            }
-            Err(e) => self.finish(Err(e)),
-        }
+        lro.send(now, Stage::Fetch, request)
     }
 }
 
@@ -310,42 +242,13 @@ impl Flow for CreatePoller {
     type Output = CreateOutcome;
 
     fn step(&mut self, now: Now, input: Option<Input>) -> Step<CreateOutcome> {
-        if matches!(self.phase, Phase::Done) {
-            return Step::Done(Err(already_done()));
-        }
-        if let Err(e) = self.budget.spend() {
-            return self.finish(Err(e));
-        }
-        match &mut self.phase {
-            Phase::Start(engine) | Phase::Poll(engine) | Phase::Fetch(engine) => {
-                let step = engine.step(now, input);
-                self.on_engine_step(now, step)
-            }
-            Phase::PollNow => match input {
-                None | Some(Input::Woke) => self.start_poll(now),
-                Some(other) => self.finish(Err(unexpected_input("no input on the first step", &other))),
-            },
-            Phase::Waiting(until) => {
-                let until = *until;
-                match input {
-                    None | Some(Input::Woke) if now.instant >= until => self.start_poll(now),
-                    None | Some(Input::Woke) => Step::WaitUntil(until, WaitReason::Polling),
-                    Some(other) => self.finish(Err(unexpected_input("Woke", &other))),
-                }
-            }
-            Phase::Done => Step::Done(Err(already_done())),
-        }
+        self.0.step(now, input)
     }
 }
 
 impl std::fmt::Debug for CreatePoller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CreatePoller")
-            .field("vault", &self.vault.url())
-            .field("name", &self.name)
-            .field("status", &self.status())
-            .field("polls", &self.polls)
-            .finish()
+        self.0.debug(f, "CreatePoller")
     }
 }
 

@@ -9,219 +9,164 @@
 //!
 //! The first poll goes out at once, then every [`PollOptions::interval`] (or `Retry-After`).
 
-use std::time::Instant;
-
 use http::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::exchange::Engine;
-use super::poller::{poller_max_steps, too_many_polls, ContinuationState, PollOptions, PollerKind, PollerStatus};
+use super::lro::{no_exchange_in_flight, Lro, LroOp, Stage};
+use super::poller::{ContinuationState, PollOptions, PollerKind, PollerStatus};
 use super::retry::RetryOptions;
-use super::step::{already_done, unexpected_input, Input, Now, Step, StepBudget, WaitReason};
+use super::step::{Input, Now, Step};
 use super::Flow;
 use crate::auth::Session;
-use crate::call::ResponseParser;
+use crate::call::{Call, ResponseParser};
 use crate::error::Error;
 use crate::models::{DeletedCertificate, KeyVaultCertificate};
 use crate::response::service_error;
 use crate::vault::Vault;
 
-enum Phase {
-    Start(Engine),
-    PollNow,
-    Waiting(Instant),
-    Poll(Engine),
-    Done,
+/// What tells a deletion from a recovery.
+struct ExistenceKind<T: 'static> {
+    kind: PollerKind,
+    /// What the out-of-polls error says is still in progress.
+    in_progress: &'static str,
+    /// The starting request.
+    start: fn(&Vault, &str) -> Result<Call<T>, Error>,
+    /// The poll, whose 2xx or 403 ends the wait.
+    poll: fn(&Vault, &str) -> Result<Call<T>, Error>,
+    /// Whether the start result calls for polling.
+    needs_polling: fn(&T) -> bool,
 }
 
-/// The shared machinery: start, then existence polling.
-struct ExistencePoller<T> {
-    kind: PollerKind,
-    session: Session,
-    vault: Vault,
-    name: String,
-    retry: RetryOptions,
-    polling: PollOptions,
+static DELETE: ExistenceKind<DeletedCertificate> = ExistenceKind {
+    kind: PollerKind::Delete,
+    in_progress: "the deletion is",
+    start: Vault::delete_certificate,
+    poll: Vault::get_deleted_certificate,
+    needs_polling: has_recovery_id,
+};
+
+static RECOVER: ExistenceKind<KeyVaultCertificate> = ExistenceKind {
+    kind: PollerKind::Recover,
+    in_progress: "the recovery is",
+    start: Vault::recover_deleted_certificate,
+    poll: Vault::get_certificate,
+    needs_polling: |_: &KeyVaultCertificate| true,
+};
+
+fn has_recovery_id(deleted: &DeletedCertificate) -> bool {
+    deleted.recovery_id.as_deref().is_some_and(|id| !id.is_empty())
+}
+
+/// What existence polling adds to the shared poller: the start result and how to read answers.
+struct Existence<T: 'static> {
+    kind: &'static ExistenceKind<T>,
     /// Parses the start response, and a 2xx poll when the start result is unknown (resumed).
     start_parser: ResponseParser<T>,
     poll_parser: ResponseParser<T>,
-    needs_polling: fn(&T) -> bool,
     result: Option<T>,
-    phase: Phase,
-    polls: u32,
-    budget: StepBudget,
 }
 
-impl<T: Clone + Serialize + DeserializeOwned> ExistencePoller<T> {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        kind: PollerKind,
+impl<T: Clone + Serialize + DeserializeOwned> Existence<T> {
+    fn begin(
+        kind: &'static ExistenceKind<T>,
         session: &Session,
         vault: &Vault,
         name: &str,
         retry: &RetryOptions,
         polling: &PollOptions,
-        start: Option<Request<Vec<u8>>>,
-        start_parser: ResponseParser<T>,
-        poll_parser: ResponseParser<T>,
-        needs_polling: fn(&T) -> bool,
-    ) -> Self {
-        ExistencePoller {
-            kind,
-            session: session.clone(),
-            vault: vault.clone(),
-            name: name.to_owned(),
-            retry: retry.clone(),
-            polling: polling.clone(),
-            start_parser,
-            poll_parser,
-            needs_polling,
-            result: None,
-            phase: match start {
-                Some(request) => Phase::Start(Engine::new(session, request, retry)),
-                None => Phase::PollNow,
-            },
-            polls: 0,
-            budget: StepBudget::new(poller_max_steps(session, retry, polling)),
-        }
+    ) -> Result<Lro<Self>, Error> {
+        let (request, start_parser) = (kind.start)(vault, name)?.into_parts();
+        let (_, poll_parser) = (kind.poll)(vault, name)?.into_parts();
+        let existence = Existence { kind, start_parser, poll_parser, result: None };
+        Ok(Lro::new(session, vault, name, retry, polling, Some(request), existence))
     }
 
-    fn status(&self) -> PollerStatus {
-        match &self.phase {
-            Phase::Start(e) if e.has_started() => PollerStatus::Starting,
-            Phase::Start(_) => PollerStatus::NotStarted,
-            Phase::PollNow | Phase::Waiting(_) | Phase::Poll(_) => PollerStatus::InProgress,
-            Phase::Done => PollerStatus::Done,
-        }
+    fn resume(
+        kind: &'static ExistenceKind<T>,
+        session: &Session,
+        vault: &Vault,
+        continuation_token: &str,
+        retry: &RetryOptions,
+        polling: &PollOptions,
+    ) -> Result<Lro<Self>, Error> {
+        let state = ContinuationState::decode(continuation_token, kind.kind, vault)?;
+        let (_, poll_parser) = (kind.poll)(vault, &state.name)?.into_parts();
+        let (_, start_parser) = (kind.start)(vault, &state.name)?.into_parts();
+        let result = match state.result {
+            Some(value) => Some(
+                serde_json::from_value(value)
+                    .map_err(|e| Error::invalid("continuation token", format!("its result does not parse: {e}")))?,
+            ),
+            None => None,
+        };
+        let existence = Existence { kind, start_parser, poll_parser, result };
+        Ok(Lro::new(session, vault, &state.name, retry, polling, None, existence))
     }
 
-    fn continuation_token(&self) -> Option<String> {
-        if matches!(self.phase, Phase::Start(_)) {
-            return None;
-        }
-        let result = self.result.as_ref().and_then(|r| serde_json::to_value(r).ok());
-        Some(ContinuationState::new(self.kind, &self.vault, &self.name, result).encode())
-    }
-
-    fn poll_request(&self) -> Result<Request<Vec<u8>>, Error> {
-        match self.kind {
-            PollerKind::Delete => self.vault.get_deleted_certificate(&self.name).map(|c| c.into_parts().0),
-            _ => self.vault.get_certificate(&self.name).map(|c| c.into_parts().0),
-        }
-    }
-
-    fn finish(&mut self, result: Result<T, Error>) -> Step<T> {
-        self.phase = Phase::Done;
-        Step::Done(result)
-    }
-
-    fn start_poll(&mut self, now: Now) -> Step<T> {
-        self.polls += 1;
-        if self.polls > self.polling.max_polls {
-            let token = self.continuation_token().unwrap_or_default();
-            let what = if self.kind == PollerKind::Delete { "the deletion is" } else { "the recovery is" };
-            return self.finish(Err(too_many_polls(what, self.polling.max_polls, &token)));
-        }
-        match self.poll_request() {
-            Ok(request) => {
-                let mut engine = Engine::new(&self.session, request, &self.retry);
-                let step = engine.step(now, None);
-                self.phase = Phase::Poll(engine);
-                self.on_engine_step(now, step)
-            }
-            Err(e) => self.finish(Err(e)),
-        }
-    }
-
-    fn on_engine_step(&mut self, now: Now, step: Step<Response<Vec<u8>>>) -> Step<T> {
-        match step.pending() {
-            Ok(step) => step,
-            Err(Err(e)) => self.finish(Err(e)),
-            Err(Ok(response)) => match std::mem::replace(&mut self.phase, Phase::Done) {
-                Phase::Start(_) => match self.start_parser.parse(&response) {
-                    Ok(result) => {
-                        let poll = (self.needs_polling)(&result);
-                        self.result = Some(result.clone());
-                        if poll {
-                            // The change takes a moment to show: wait one interval (or the
-                            // `Retry-After` of the answer) before the first poll.
-                            let until = self.polling.next_poll(now, Some(response.headers()));
-                            self.phase = Phase::Waiting(until);
-                            Step::WaitUntil(until, WaitReason::Polling)
-                        } else {
-                            self.finish(Ok(result))
-                        }
-                    }
-                    Err(e) => self.finish(Err(e)),
-                },
-                Phase::Poll(_) => self.on_poll(now, response),
-                _ => self.finish(Err(Error::Misuse("internal: no exchange in flight".into()))),
-            },
-        }
-    }
-
-    fn on_poll(&mut self, now: Now, response: Response<Vec<u8>>) -> Step<T> {
+    fn on_poll(lro: &mut Lro<Self>, now: Now, response: Response<Vec<u8>>) -> Step<T> {
         let status = response.status();
         if status == StatusCode::NOT_FOUND {
-            let until = self.polling.next_poll(now, Some(response.headers()));
-            self.phase = Phase::Waiting(until);
-            return Step::WaitUntil(until, WaitReason::Polling);
+            return lro.wait_for_poll(now, &response);
         }
         if status.is_success() || status == StatusCode::FORBIDDEN {
-            if let Some(result) = self.result.take() {
-                return self.finish(Ok(result));
+            if let Some(result) = lro.op.result.take() {
+                return lro.finish(Ok(result));
             }
             // Resumed without the start result: the poll's answer is the result.
-            let result = self.poll_parser.parse(&response);
-            return self.finish(result);
+            let result = lro.op.poll_parser.parse(&response);
+            return lro.finish(result);
         }
-        let operation = self.poll_parser.operation();
-        self.finish(Err(service_error(operation, &response)))
+        let operation = lro.op.poll_parser.operation();
+        lro.finish(Err(service_error(operation, &response)))
+    }
+}
+
+impl<T: Clone + Serialize + DeserializeOwned> LroOp for Existence<T> {
+    type Output = T;
+
+    fn kind(&self) -> PollerKind {
+        self.kind.kind
     }
 
-    fn step(&mut self, now: Now, input: Option<Input>) -> Step<T> {
-        if matches!(self.phase, Phase::Done) {
-            return Step::Done(Err(already_done()));
-        }
-        if let Err(e) = self.budget.spend() {
-            return self.finish(Err(e));
-        }
-        match &mut self.phase {
-            Phase::Start(engine) | Phase::Poll(engine) => {
-                let step = engine.step(now, input);
-                self.on_engine_step(now, step)
-            }
-            Phase::PollNow => match input {
-                None | Some(Input::Woke) => self.start_poll(now),
-                Some(other) => self.finish(Err(unexpected_input("no input on the first step", &other))),
-            },
-            Phase::Waiting(until) => {
-                let until = *until;
-                match input {
-                    None | Some(Input::Woke) if now.instant >= until => self.start_poll(now),
-                    None | Some(Input::Woke) => Step::WaitUntil(until, WaitReason::Polling),
-                    Some(other) => self.finish(Err(unexpected_input("Woke", &other))),
+    fn in_progress(&self) -> &'static str {
+        self.kind.in_progress
+    }
+
+    fn token_result(&self) -> Option<serde_json::Value> {
+        self.result.as_ref().and_then(|r| serde_json::to_value(r).ok())
+    }
+
+    fn poll_request(&self, vault: &Vault, name: &str) -> Result<Request<Vec<u8>>, Error> {
+        (self.kind.poll)(vault, name).map(|c| c.into_parts().0)
+    }
+
+    fn on_response(lro: &mut Lro<Self>, now: Now, stage: Stage, response: Response<Vec<u8>>) -> Step<T> {
+        match stage {
+            Stage::Start => match lro.op.start_parser.parse(&response) {
+                Ok(result) => {
+                    let poll = (lro.op.kind.needs_polling)(&result);
+                    lro.op.result = Some(result.clone());
+                    if poll {
+                        // The change takes a moment to show: wait one interval (or the
+                        // `Retry-After` of the answer) before the first poll.
+                        lro.wait_for_poll(now, &response)
+                    } else {
+                        lro.finish(Ok(result))
+                    }
                 }
-            }
-            Phase::Done => Step::Done(Err(already_done())),
+                Err(e) => lro.finish(Err(e)),
+            },
+            Stage::Poll => Existence::on_poll(lro, now, response),
+            Stage::Fetch => lro.finish(Err(no_exchange_in_flight())),
         }
-    }
-
-    fn resume_state(&mut self, state: ContinuationState) -> Result<(), Error> {
-        if let Some(value) = state.result {
-            let result = serde_json::from_value(value)
-                .map_err(|e| Error::invalid("continuation token", format!("its result does not parse: {e}")))?;
-            self.result = Some(result);
-        }
-        Ok(())
     }
 }
 
 macro_rules! existence_poller {
     ($(#[$doc:meta])* $name:ident, $output:ty) => {
         $(#[$doc])*
-        pub struct $name(ExistencePoller<$output>);
+        pub struct $name(Lro<Existence<$output>>);
 
         impl $name {
             /// Where the poller is.
@@ -232,7 +177,7 @@ macro_rules! existence_poller {
             /// The result of the starting request, once it arrived (the poller's final result;
             /// callers that do not need to wait may stop here).
             pub fn result(&self) -> Option<&$output> {
-                self.0.result.as_ref()
+                self.0.op.result.as_ref()
             }
 
             /// The certificate name.
@@ -247,12 +192,12 @@ macro_rules! existence_poller {
 
             /// The state to resume polling from, once the starting request succeeded.
             pub fn continuation_token(&self) -> Option<String> {
-                self.0.continuation_token()
+                (!self.0.is_starting()).then(|| self.0.continuation_token())
             }
 
             /// The most steps this poller takes with a driver that answers every step.
             pub fn max_steps(&self) -> u32 {
-                self.0.budget.max()
+                self.0.max_steps()
             }
         }
 
@@ -266,12 +211,7 @@ macro_rules! existence_poller {
 
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("vault", &self.0.vault.url())
-                    .field("name", &self.0.name)
-                    .field("status", &self.0.status())
-                    .field("polls", &self.0.polls)
-                    .finish()
+                self.0.debug(f, stringify!($name))
             }
         }
     };
@@ -291,10 +231,6 @@ existence_poller!(
     KeyVaultCertificate
 );
 
-fn has_recovery_id(deleted: &DeletedCertificate) -> bool {
-    deleted.recovery_id.as_deref().is_some_and(|id| !id.is_empty())
-}
-
 impl DeletePoller {
     /// Starts deleting `name`.
     pub fn begin(
@@ -304,20 +240,7 @@ impl DeletePoller {
         retry: &RetryOptions,
         polling: &PollOptions,
     ) -> Result<Self, Error> {
-        let (request, start_parser) = vault.delete_certificate(name)?.into_parts();
-        let (_, poll_parser) = vault.get_deleted_certificate(name)?.into_parts();
-        Ok(DeletePoller(ExistencePoller::new(
-            PollerKind::Delete,
-            session,
-            vault,
-            name,
-            retry,
-            polling,
-            Some(request),
-            start_parser,
-            poll_parser,
-            has_recovery_id,
-        )))
+        Existence::begin(&DELETE, session, vault, name, retry, polling).map(DeletePoller)
     }
 
     /// Resumes waiting for a deletion from [`DeletePoller::continuation_token`].
@@ -328,23 +251,7 @@ impl DeletePoller {
         retry: &RetryOptions,
         polling: &PollOptions,
     ) -> Result<Self, Error> {
-        let state = ContinuationState::decode(continuation_token, PollerKind::Delete, vault)?;
-        let (_, parser) = vault.get_deleted_certificate(&state.name)?.into_parts();
-        let (_, start_parser) = vault.delete_certificate(&state.name)?.into_parts();
-        let mut poller = ExistencePoller::new(
-            PollerKind::Delete,
-            session,
-            vault,
-            &state.name.clone(),
-            retry,
-            polling,
-            None,
-            start_parser,
-            parser,
-            has_recovery_id,
-        );
-        poller.resume_state(state)?;
-        Ok(DeletePoller(poller))
+        Existence::resume(&DELETE, session, vault, continuation_token, retry, polling).map(DeletePoller)
     }
 }
 
@@ -357,20 +264,7 @@ impl RecoverPoller {
         retry: &RetryOptions,
         polling: &PollOptions,
     ) -> Result<Self, Error> {
-        let (request, start_parser) = vault.recover_deleted_certificate(name)?.into_parts();
-        let (_, poll_parser) = vault.get_certificate(name)?.into_parts();
-        Ok(RecoverPoller(ExistencePoller::new(
-            PollerKind::Recover,
-            session,
-            vault,
-            name,
-            retry,
-            polling,
-            Some(request),
-            start_parser,
-            poll_parser,
-            |_: &KeyVaultCertificate| true,
-        )))
+        Existence::begin(&RECOVER, session, vault, name, retry, polling).map(RecoverPoller)
     }
 
     /// Resumes waiting for a recovery from [`RecoverPoller::continuation_token`].
@@ -381,23 +275,7 @@ impl RecoverPoller {
         retry: &RetryOptions,
         polling: &PollOptions,
     ) -> Result<Self, Error> {
-        let state = ContinuationState::decode(continuation_token, PollerKind::Recover, vault)?;
-        let (_, parser) = vault.get_certificate(&state.name)?.into_parts();
-        let (_, start_parser) = vault.recover_deleted_certificate(&state.name)?.into_parts();
-        let mut poller = ExistencePoller::new(
-            PollerKind::Recover,
-            session,
-            vault,
-            &state.name.clone(),
-            retry,
-            polling,
-            None,
-            start_parser,
-            parser,
-            |_: &KeyVaultCertificate| true,
-        );
-        poller.resume_state(state)?;
-        Ok(RecoverPoller(poller))
+        Existence::resume(&RECOVER, session, vault, continuation_token, retry, polling).map(RecoverPoller)
     }
 }
 

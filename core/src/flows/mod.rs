@@ -93,6 +93,7 @@ mod client;
 mod create;
 mod delete;
 mod exchange;
+mod lro;
 mod pager;
 pub mod poller;
 pub mod report;
