@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kvcerts_core::auth::{self, AccessToken, TokenRequest, UserAssignedId};
+use kvcerts_core::auth::{self, AccessToken, ChainStep, DefaultLink, TokenRequest, UserAssignedId};
 use kvcerts_core::flows::RetryOptions;
 use kvcerts_core::models::SecretString;
 use kvcerts_core::Error;
@@ -255,30 +255,14 @@ impl AzureCliCredential {
 impl TokenCredential for AzureCliCredential {
     fn get_token(&self, request: &TokenRequest) -> Result<AccessToken, Error> {
         let command = auth::azure_cli::azure_cli_command(request)?;
-        let program = self.program.clone().unwrap_or_else(|| PathBuf::from(command.program));
-        let mut process = if cfg!(windows) && self.program.is_none() {
-            let mut c = Command::new("cmd");
-            c.arg("/C").arg(&program);
-            c
-        } else {
-            Command::new(&program)
-        };
-        let mut child = process
-            .args(&command.args)
+        let run = command.invocation(self.program.as_deref(), cfg!(windows));
+        let mut child = Command::new(&run.program)
+            .args(&run.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    Error::Authentication(format!(
-                        "the Azure CLI ({}) was not found on PATH; install it or use another credential",
-                        program.display()
-                    ))
-                } else {
-                    Error::Authentication(format!("cannot run the Azure CLI ({}): {e}", program.display()))
-                }
-            })?;
+            .map_err(|e| auth::azure_cli::start_failed(&run.shown, e.kind() == std::io::ErrorKind::NotFound, &e))?;
         let (mut stdout, mut stderr) = (child.stdout.take(), child.stderr.take());
         let out_reader = std::thread::spawn(move || read_all(stdout.as_mut()));
         let err_reader = std::thread::spawn(move || read_all(stderr.as_mut()));
@@ -289,13 +273,10 @@ impl TokenCredential for AzureCliCredential {
                 Ok(None) if Instant::now() >= deadline => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(Error::Authentication(format!(
-                        "the Azure CLI did not answer within {} s",
-                        self.timeout.as_secs()
-                    )));
+                    return Err(auth::azure_cli::timed_out(self.timeout));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-                Err(e) => return Err(Error::Authentication(format!("waiting for the Azure CLI failed: {e}"))),
+                Err(e) => return Err(auth::azure_cli::wait_failed(&e)),
             }
         };
         let stdout = out_reader.join().unwrap_or_default();
@@ -307,58 +288,46 @@ impl TokenCredential for AzureCliCredential {
 fn read_all(stream: Option<&mut impl Read>) -> Vec<u8> {
     let mut out = Vec::new();
     if let Some(stream) = stream {
-        let _ = stream.take(1 << 20).read_to_end(&mut out);
+        let _ = stream.take(auth::azure_cli::MAX_OUTPUT).read_to_end(&mut out);
     }
     out
 }
-
-/// A credential of the chain, or why it could not be configured.
-type ChainLink = Result<Box<dyn TokenCredential>, Error>;
 
 /// Tries, in order: [`EnvironmentCredential`], [`WorkloadIdentityCredential`],
 /// [`ManagedIdentityCredential`], [`AzureCliCredential`]; uses the first that gives a token and
 /// sticks with it. When all fail, the error lists why each one did.
 pub struct DefaultAzureCredential {
-    links: Vec<(&'static str, ChainLink)>,
-    chosen: std::sync::Mutex<Option<usize>>,
+    chain: auth::CredentialChain<Box<dyn TokenCredential>>,
 }
 
 impl std::fmt::Debug for DefaultAzureCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DefaultAzureCredential")
-            .field("links", &self.links.iter().map(|(n, _)| *n).collect::<Vec<_>>())
-            .finish()
+        f.debug_struct("DefaultAzureCredential").field("links", &self.chain.names()).finish()
     }
 }
 
 impl DefaultAzureCredential {
     /// The chain, configured from the environment.
     pub fn new() -> Self {
-        fn boxed<C: TokenCredential + 'static>(c: Result<C, Error>) -> Result<Box<dyn TokenCredential>, Error> {
-            c.map(|c| Box::new(c) as Box<dyn TokenCredential>)
+        fn boxed(c: impl TokenCredential + 'static) -> Box<dyn TokenCredential> {
+            Box::new(c)
         }
-        let managed = ManagedIdentityCredential::from_core(
-            auth::environment::managed_identity_from_env(|k| std::env::var(k).ok()),
-            &ConnectionOptions::default(),
-        );
-        let managed = boxed(managed);
-        DefaultAzureCredential {
-            links: vec![
-                ("EnvironmentCredential", boxed(EnvironmentCredential::new())),
-                ("WorkloadIdentityCredential", boxed(WorkloadIdentityCredential::from_env())),
-                ("ManagedIdentityCredential", managed),
-                ("AzureCliCredential", boxed(Ok(AzureCliCredential::new()))),
-            ],
-            chosen: std::sync::Mutex::new(None),
-        }
+        let chain = auth::CredentialChain::default_chain(|link| match link {
+            DefaultLink::Environment => EnvironmentCredential::new().map(boxed),
+            DefaultLink::WorkloadIdentity => WorkloadIdentityCredential::from_env().map(boxed),
+            DefaultLink::ManagedIdentity => ManagedIdentityCredential::from_core(
+                auth::environment::managed_identity_from_env(|k| std::env::var(k).ok()),
+                &ConnectionOptions::default(),
+            )
+            .map(boxed),
+            DefaultLink::AzureCli => Ok(boxed(AzureCliCredential::new())),
+        });
+        DefaultAzureCredential { chain }
     }
 
     /// A chain of your own credentials, tried in order.
     pub fn from_chain(links: Vec<(&'static str, Box<dyn TokenCredential>)>) -> Self {
-        DefaultAzureCredential {
-            links: links.into_iter().map(|(n, c)| (n, Ok(c))).collect(),
-            chosen: std::sync::Mutex::new(None),
-        }
+        DefaultAzureCredential { chain: auth::CredentialChain::new(links.into_iter().map(|(n, c)| (n, Ok(c)))) }
     }
 }
 
@@ -370,25 +339,13 @@ impl Default for DefaultAzureCredential {
 
 impl TokenCredential for DefaultAzureCredential {
     fn get_token(&self, request: &TokenRequest) -> Result<AccessToken, Error> {
-        let chosen = *self.chosen.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(i) = chosen {
-            if let Ok(credential) = &self.links[i].1 {
-                return credential.get_token(request);
+        let mut run = self.chain.run();
+        let mut step = run.start();
+        loop {
+            match step {
+                ChainStep::Try(credential) => step = run.answer(credential.get_token(request)),
+                ChainStep::Done(result) => return result,
             }
         }
-        let mut reasons = Vec::new();
-        for (i, (name, link)) in self.links.iter().enumerate() {
-            match link {
-                Err(e) => reasons.push(format!("{name}: {e}")),
-                Ok(credential) => match credential.get_token(request) {
-                    Ok(token) => {
-                        *self.chosen.lock().unwrap_or_else(|p| p.into_inner()) = Some(i);
-                        return Ok(token);
-                    }
-                    Err(e) => reasons.push(format!("{name}: {e}")),
-                },
-            }
-        }
-        Err(auth::environment::chain_failed(&reasons))
     }
 }

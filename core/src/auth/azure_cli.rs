@@ -1,6 +1,9 @@
 //! The Azure CLI credential's protocol: which command to run and how to read its output.
 //! Running the process (with a timeout) is the transport's job.
 
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -15,6 +18,33 @@ pub struct AzureCliCommand {
     pub program: &'static str,
     /// The arguments.
     pub args: Vec<String>,
+}
+
+/// How a transport starts an [`AzureCliCommand`]: `program` with `args` (no shell, except
+/// `cmd /C az` for the CLI's batch file on Windows); errors name `shown`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AzureCliInvocation {
+    /// The program to start.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// The Azure CLI program, as errors show it.
+    pub shown: PathBuf,
+}
+
+impl AzureCliCommand {
+    /// How to start this command: `program` instead of `az` from `PATH` when given; on
+    /// `windows`, `az` from `PATH` runs through `cmd /C` (it is a batch file).
+    pub fn invocation(&self, program: Option<&Path>, windows: bool) -> AzureCliInvocation {
+        let shown = program.map_or_else(|| PathBuf::from(self.program), Path::to_path_buf);
+        let args = self.args.iter().map(OsString::from);
+        if windows && program.is_none() {
+            let args = [OsString::from("/C"), shown.clone().into_os_string()].into_iter().chain(args).collect();
+            AzureCliInvocation { program: PathBuf::from("cmd"), args, shown }
+        } else {
+            AzureCliInvocation { program: shown.clone(), args: args.collect(), shown }
+        }
+    }
 }
 
 /// Builds the command for `request`: exactly one scope; scope and tenant are checked to hold
@@ -42,6 +72,32 @@ pub fn azure_cli_command(request: &TokenRequest) -> Result<AzureCliCommand, Erro
         args.push(tenant.clone());
     }
     Ok(AzureCliCommand { program: "az", args })
+}
+
+/// How much of the CLI's stdout and of its stderr a transport reads (1 MiB each); a token is
+/// a few KiB.
+pub const MAX_OUTPUT: u64 = 1 << 20;
+
+/// The error when `program` could not be started: not on `PATH` (`not_found`), or `reason`.
+pub fn start_failed(program: &Path, not_found: bool, reason: &dyn std::fmt::Display) -> Error {
+    if not_found {
+        Error::Authentication(format!(
+            "the Azure CLI ({}) was not found on PATH; install it or use another credential",
+            program.display()
+        ))
+    } else {
+        Error::Authentication(format!("cannot run the Azure CLI ({}): {reason}", program.display()))
+    }
+}
+
+/// The error when the CLI did not exit within `timeout` (the transport has killed it).
+pub fn timed_out(timeout: std::time::Duration) -> Error {
+    Error::Authentication(format!("the Azure CLI did not answer within {} s", timeout.as_secs()))
+}
+
+/// The error when waiting for the CLI to exit failed for `reason`.
+pub fn wait_failed(reason: &dyn std::fmt::Display) -> Error {
+    Error::Authentication(format!("waiting for the Azure CLI failed: {reason}"))
 }
 
 #[derive(Deserialize)]
@@ -134,6 +190,15 @@ mod tests {
                 "contoso.onmicrosoft.com"
             ]
         );
+        let plain = command.invocation(None, false);
+        assert_eq!((plain.program.as_path(), plain.shown.as_path()), (Path::new("az"), Path::new("az")));
+        assert_eq!(plain.args, command.args.iter().map(OsString::from).collect::<Vec<_>>());
+        let windows = command.invocation(None, true);
+        assert_eq!((windows.program.as_path(), windows.shown.as_path()), (Path::new("cmd"), Path::new("az")));
+        assert_eq!(windows.args[..3], ["/C", "az", "account"].map(OsString::from));
+        let own = command.invocation(Some(Path::new("/opt/az")), true);
+        assert_eq!((own.program.as_path(), own.shown.as_path()), (Path::new("/opt/az"), Path::new("/opt/az")));
+        assert_eq!(own.args, plain.args);
         assert!(azure_cli_command(&TokenRequest::new(vec!["x; rm -rf /".into()])).is_err());
         assert!(azure_cli_command(&TokenRequest::new(vec!["--help".into()])).is_err());
         assert!(azure_cli_command(&TokenRequest::new(vec![])).is_err());

@@ -9,8 +9,12 @@
 //! - [`identity`]: token requests for client secret, managed identity (IMDS, App Service) and
 //!   workload identity credentials, built and parsed here, sent by the transport through a
 //!   [`TokenFlow`].
+//! - [`CredentialChain`]: `DefaultAzureCredential`'s chain (links, order, the link it sticks
+//!   with, the combined error); [`environment`] and [`azure_cli`]: the other IO-free parts of
+//!   the transports' credentials.
 
 pub mod azure_cli;
+mod chain;
 pub mod challenge;
 pub mod environment;
 pub mod identity;
@@ -18,6 +22,7 @@ pub mod session;
 pub mod token;
 mod token_flow;
 
+pub use chain::{ChainRun, ChainStep, CredentialChain, DefaultLink};
 pub use challenge::{
     challenges_in, claims_challenge, parse_www_authenticate, tenant_from_authority, verify_challenge_resource,
     AuthChallenge, Challenge,
