@@ -119,52 +119,44 @@ enum Client {
     Hyper(kvcerts_hyper::CertificateClient, tokio::runtime::Runtime),
 }
 
+/// Applies `Options` to either client's builder (the two builders share their method names).
+macro_rules! configure {
+    ($builder:expr, $o:expr) => {{
+        let o: &Options = $o;
+        let mut b = $builder
+            .retry(o.retry.clone())
+            .poll_interval(Duration::from_millis(10))
+            .verify_challenge_resource(o.verify_challenge_resource)
+            .allow_insecure_loopback(o.url.starts_with("http://"));
+        if let Some(pem) = &o.ca_pem {
+            b = b.add_root_certificate_pem(pem.as_bytes().to_vec());
+        }
+        if let Some(t) = o.read_timeout {
+            b = b.read_timeout(t);
+        }
+        if let Some(t) = o.connect_timeout {
+            b = b.connect_timeout(t);
+        }
+        if let Some(n) = o.max_response_size {
+            b = b.max_response_size(n);
+        }
+        b
+    }};
+}
+
 impl Client {
     fn new(transport: Transport, o: &Options) -> Client {
-        let insecure = o.url.starts_with("http://");
         match transport {
             Transport::Ureq => {
                 let credential = Arc::new(kvcerts_ureq::StaticTokenCredential::new(TOKEN));
-                let mut b = kvcerts_ureq::CertificateClient::builder(&o.url, credential)
-                    .retry(o.retry.clone())
-                    .poll_interval(Duration::from_millis(10))
-                    .verify_challenge_resource(o.verify_challenge_resource)
-                    .allow_insecure_loopback(insecure);
-                if let Some(pem) = &o.ca_pem {
-                    b = b.add_root_certificate_pem(pem.as_bytes().to_vec());
-                }
-                if let Some(t) = o.read_timeout {
-                    b = b.read_timeout(t);
-                }
-                if let Some(t) = o.connect_timeout {
-                    b = b.connect_timeout(t);
-                }
-                if let Some(n) = o.max_response_size {
-                    b = b.max_response_size(n);
-                }
+                let b = configure!(kvcerts_ureq::CertificateClient::builder(&o.url, credential), o);
                 Client::Ureq(b.build().expect("blocking client"))
             }
             Transport::Hyper => {
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                 let _entered = runtime.enter();
                 let credential = Arc::new(kvcerts_hyper::StaticTokenCredential::new(TOKEN));
-                let mut b = kvcerts_hyper::CertificateClient::builder(&o.url, credential)
-                    .retry(o.retry.clone())
-                    .poll_interval(Duration::from_millis(10))
-                    .verify_challenge_resource(o.verify_challenge_resource)
-                    .allow_insecure_loopback(insecure);
-                if let Some(pem) = &o.ca_pem {
-                    b = b.add_root_certificate_pem(pem.as_bytes().to_vec());
-                }
-                if let Some(t) = o.read_timeout {
-                    b = b.read_timeout(t);
-                }
-                if let Some(t) = o.connect_timeout {
-                    b = b.connect_timeout(t);
-                }
-                if let Some(n) = o.max_response_size {
-                    b = b.max_response_size(n);
-                }
+                let b = configure!(kvcerts_hyper::CertificateClient::builder(&o.url, credential), o);
                 let client = b.build().expect("async client");
                 drop(_entered);
                 Client::Hyper(client, runtime)
