@@ -95,13 +95,13 @@ fn parse_query(q: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// `scheme://authority` for ids: the configured host name, else the request's authority.
-fn base_url(app: &App, req: &Request<Incoming>) -> String {
+fn base_url(app: &App, req: &http::request::Parts) -> String {
     let authority = app
         .public_authority
         .clone()
-        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .or_else(|| req.uri.authority().map(|a| a.to_string()))
         .or_else(|| {
-            req.headers()
+            req.headers
                 .get(http::header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .filter(|h| !h.is_empty())
@@ -184,8 +184,8 @@ fn respond(app: &App, out: Out, request_id: &str, client_request_id: Option<Stri
 }
 
 /// The bearer check: `None` when the request may go on, or the 401 to send.
-fn challenge(app: &App, req: &Request<Incoming>) -> Option<Out> {
-    let header = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+fn challenge(app: &App, req: &http::request::Parts) -> Option<Out> {
+    let header = req.headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = header
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -206,10 +206,18 @@ fn challenge(app: &App, req: &Request<Incoming>) -> Option<Out> {
 }
 
 async fn vault_request(app: &Arc<App>, route: &Route, req: Request<Incoming>) -> Out {
+    // The whole request is read before any answer, as the service does: answering early (the
+    // 401, an injected fault) with the body unread would make the server close the connection
+    // under a client still sending it, which a real vault does not do.
+    let (req, incoming) = req.into_parts();
+    let body = match Limited::new(incoming, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Out::error(&ApiError::bad_parameter("The request body could not be read or is too large.")),
+    };
     if let Some(out) = challenge(app, &req) {
         return out;
     }
-    let query = parse_query(req.uri().query());
+    let query = parse_query(req.uri.query());
     let api_version =
         query.iter().find(|(k, _)| k.eq_ignore_ascii_case("api-version")).map(|(_, v)| v.clone()).unwrap_or_default();
     if api_version.is_empty() {
@@ -247,10 +255,6 @@ async fn vault_request(app: &Arc<App>, route: &Route, req: Request<Incoming>) ->
         FaultAction::Drop | FaultAction::None => {}
     }
     let base = base_url(app, &req);
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return Out::error(&ApiError::bad_parameter("The request body could not be read or is too large.")),
-    };
     let ctx = Ctx { app, base, api_version, query, body };
     let mut out = match dispatch(route, &ctx).await {
         Ok(reply) => Out::reply(reply),
