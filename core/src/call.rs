@@ -15,7 +15,7 @@ pub type ParseFn<T> = fn(Operation, &Response<Vec<u8>>) -> Result<T, Error>;
 /// ```
 /// use kvcerts_core::{models::CertificateContacts, Vault};
 /// let vault = Vault::new("https://myvault.vault.azure.net").unwrap();
-/// let call = vault.get_contacts();
+/// let call = vault.get_contacts().unwrap();
 /// // … send `call.request()` with any HTTP client, then:
 /// let response = http::Response::builder()
 ///     .status(200)

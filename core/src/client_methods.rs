@@ -121,12 +121,12 @@ macro_rules! client_methods {
 
         /// The certificate contacts.
         pub $($kw)* fn get_contacts(&self) -> Result<$crate::models::CertificateContacts, $crate::Error> {
-            self.call(self.vault().get_contacts())$($aw)*
+            self.call(self.vault().get_contacts()?)$($aw)*
         }
 
         /// Removes every certificate contact.
         pub $($kw)* fn delete_contacts(&self) -> Result<$crate::models::CertificateContacts, $crate::Error> {
-            self.call(self.vault().delete_contacts())$($aw)*
+            self.call(self.vault().delete_contacts()?)$($aw)*
         }
 
         /// An issuer.

@@ -179,7 +179,7 @@ impl Vault {
         path_segments: &[&str],
         query: &[(&str, &str)],
         body: Option<Vec<u8>>,
-    ) -> Request<Vec<u8>> {
+    ) -> Result<Request<Vec<u8>>, Error> {
         let mut uri = String::with_capacity(self.origin.len() + 64);
         uri.push_str(&self.origin);
         for segment in path_segments {
@@ -228,7 +228,7 @@ impl Vault {
                 out.push_str(self.options.api_version.as_str());
             }
         }
-        Ok(build(Method::GET, out, None))
+        build(Method::GET, out, None)
     }
 }
 
@@ -246,15 +246,15 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
-fn build(method: Method, uri: String, body: Option<Vec<u8>>) -> Request<Vec<u8>> {
+fn build(method: Method, uri: String, body: Option<Vec<u8>>) -> Result<Request<Vec<u8>>, Error> {
     let mut builder =
         Request::builder().method(method).uri(uri).header(header::ACCEPT, HeaderValue::from_static("application/json"));
     if body.is_some() {
         builder = builder.header(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    // Every part was validated or percent-encoded, so the builder cannot fail; fall back to an
-    // empty request rather than panic if that invariant is ever broken.
-    builder.body(body.unwrap_or_default()).unwrap_or_else(|_| Request::new(Vec::new()))
+    // Every part was validated or percent-encoded, so this cannot fail; if that invariant is
+    // ever broken, say so rather than send something else.
+    builder.body(body.unwrap_or_default()).map_err(|e| Error::invalid("request", format!("cannot be built: {e}")))
 }
 
 /// Whether `host` is a loopback host: `localhost`, `127.0.0.0/8` or `[::1]`.

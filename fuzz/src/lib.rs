@@ -168,8 +168,8 @@ pub fn parse_response(operation: Operation, response: &Response<Vec<u8>>) {
                 |c| c.contacts.len()
             )
         }
-        Operation::GetContacts => check!(v.get_contacts(), |c| c.contacts.len()),
-        Operation::DeleteContacts => check!(v.delete_contacts(), |c| c.contacts.len()),
+        Operation::GetContacts => check!(v.get_contacts().unwrap(), |c| c.contacts.len()),
+        Operation::DeleteContacts => check!(v.delete_contacts().unwrap(), |c| c.contacts.len()),
         Operation::ListPropertiesOfIssuers => {
             check!(v.list_properties_of_issuers(&ListOptions::default()).unwrap(), |p| p
                 .value

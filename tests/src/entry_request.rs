@@ -171,8 +171,8 @@ pub fn rebuild_request(
             });
             req(vault.set_contacts(&body.contacts).map_err(e)?)
         }
-        Operation::GetContacts => req(vault.get_contacts()),
-        Operation::DeleteContacts => req(vault.delete_contacts()),
+        Operation::GetContacts => req(vault.get_contacts().map_err(e)?),
+        Operation::DeleteContacts => req(vault.delete_contacts().map_err(e)?),
         Operation::CreateIssuer | Operation::UpdateIssuer => {
             let body: CertificateIssuer = recorded_body(entry)?
                 .unwrap_or_else(|| CertificateIssuer { provider: Some("Test".into()), ..Default::default() });

@@ -74,14 +74,14 @@ impl Vault {
             preserve_order: options.preserve_order,
         };
         let body = json_body("create parameters", &body)?;
-        let request = self.request(Method::POST, &["certificates", name, "create"], &[], Some(body));
+        let request = self.request(Method::POST, &["certificates", name, "create"], &[], Some(body))?;
         Ok(Call::new(request, Operation::CreateCertificate, response::json))
     }
 
     /// `GET /certificates/{name}/`: the latest version, with its policy.
     pub fn get_certificate(&self, name: &str) -> Result<Call<KeyVaultCertificate>, Error> {
         validate_certificate_name(name)?;
-        let request = self.request(Method::GET, &["certificates", name, ""], &[], None);
+        let request = self.request(Method::GET, &["certificates", name, ""], &[], None)?;
         Ok(Call::new(request, Operation::GetCertificate, response::json))
     }
 
@@ -89,7 +89,7 @@ impl Vault {
     pub fn get_certificate_version(&self, name: &str, version: &str) -> Result<Call<KeyVaultCertificate>, Error> {
         validate_certificate_name(name)?;
         validate_version(version)?;
-        let request = self.request(Method::GET, &["certificates", name, version], &[], None);
+        let request = self.request(Method::GET, &["certificates", name, version], &[], None)?;
         Ok(Call::new(request, Operation::GetCertificateVersion, response::json))
     }
 
@@ -116,7 +116,7 @@ impl Vault {
             });
         let body = UpdateCertificateParameters { policy: None, attributes, tags: update.tags.clone() };
         let body = json_body("update parameters", &body)?;
-        let request = self.request(Method::PATCH, &["certificates", name, version.unwrap_or("")], &[], Some(body));
+        let request = self.request(Method::PATCH, &["certificates", name, version.unwrap_or("")], &[], Some(body))?;
         Ok(Call::new(request, Operation::UpdateCertificateProperties, response::json))
     }
 
@@ -124,14 +124,14 @@ impl Vault {
     /// certificate stays recoverable; `flows::DeletePoller` waits until the deletion is done.
     pub fn delete_certificate(&self, name: &str) -> Result<Call<DeletedCertificate>, Error> {
         validate_certificate_name(name)?;
-        let request = self.request(Method::DELETE, &["certificates", name], &[], None);
+        let request = self.request(Method::DELETE, &["certificates", name], &[], None)?;
         Ok(Call::new(request, Operation::DeleteCertificate, response::json))
     }
 
     /// `GET /certificates/{name}/policy`.
     pub fn get_certificate_policy(&self, name: &str) -> Result<Call<CertificatePolicy>, Error> {
         validate_certificate_name(name)?;
-        let request = self.request(Method::GET, &["certificates", name, "policy"], &[], None);
+        let request = self.request(Method::GET, &["certificates", name, "policy"], &[], None)?;
         Ok(Call::new(request, Operation::GetCertificatePolicy, response::json))
     }
 
@@ -146,14 +146,14 @@ impl Vault {
         let mut body = policy.clone();
         body.id = None;
         let body = json_body("certificate policy", &body)?;
-        let request = self.request(Method::PATCH, &["certificates", name, "policy"], &[], Some(body));
+        let request = self.request(Method::PATCH, &["certificates", name, "policy"], &[], Some(body))?;
         Ok(Call::new(request, Operation::UpdateCertificatePolicy, response::json))
     }
 
     /// `POST /certificates/{name}/backup`: an opaque blob of every version.
     pub fn backup_certificate(&self, name: &str) -> Result<Call<Vec<u8>>, Error> {
         validate_certificate_name(name)?;
-        let request = self.request(Method::POST, &["certificates", name, "backup"], &[], None);
+        let request = self.request(Method::POST, &["certificates", name, "backup"], &[], None)?;
         Ok(Call::new(request, Operation::BackupCertificate, parse_backup))
     }
 
@@ -164,7 +164,7 @@ impl Vault {
         }
         let body = RestoreCertificateParameters { value: Some(backup.to_vec()) };
         let body = json_body("restore parameters", &body)?;
-        let request = self.request(Method::POST, &["certificates", "restore"], &[], Some(body));
+        let request = self.request(Method::POST, &["certificates", "restore"], &[], Some(body))?;
         Ok(Call::new(request, Operation::RestoreCertificateBackup, response::json))
     }
 
@@ -186,7 +186,7 @@ impl Vault {
             tags: options.tags.clone(),
         };
         let body = json_body("merge parameters", &body)?;
-        let request = self.request(Method::POST, &["certificates", name, "pending", "merge"], &[], Some(body));
+        let request = self.request(Method::POST, &["certificates", name, "pending", "merge"], &[], Some(body))?;
         Ok(Call::new(request, Operation::MergeCertificate, response::json))
     }
 
@@ -204,7 +204,7 @@ impl Vault {
             validate_version(v)?;
         }
         let query: Vec<(&str, &str)> = out_content_type.map(|ct| ("outContentType", ct.as_str())).into_iter().collect();
-        let request = self.request(Method::GET, &["secrets", name, version.unwrap_or("")], &query, None);
+        let request = self.request(Method::GET, &["secrets", name, version.unwrap_or("")], &query, None)?;
         Ok(Call::new(request, Operation::DownloadCertificate, parse_download))
     }
 }

@@ -18,19 +18,19 @@ impl Vault {
         }
         let body = CertificateContacts { id: None, contacts: contacts.to_vec() };
         let body = json_body("certificate contacts", &body)?;
-        let request = self.request(Method::PUT, &["certificates", "contacts"], &[], Some(body));
+        let request = self.request(Method::PUT, &["certificates", "contacts"], &[], Some(body))?;
         Ok(Call::new(request, Operation::SetContacts, response::json))
     }
 
     /// `GET /certificates/contacts`.
-    pub fn get_contacts(&self) -> Call<CertificateContacts> {
-        let request = self.request(Method::GET, &["certificates", "contacts"], &[], None);
-        Call::new(request, Operation::GetContacts, response::json)
+    pub fn get_contacts(&self) -> Result<Call<CertificateContacts>, Error> {
+        let request = self.request(Method::GET, &["certificates", "contacts"], &[], None)?;
+        Ok(Call::new(request, Operation::GetContacts, response::json))
     }
 
     /// `DELETE /certificates/contacts`: removes every contact; answers the removed ones.
-    pub fn delete_contacts(&self) -> Call<CertificateContacts> {
-        let request = self.request(Method::DELETE, &["certificates", "contacts"], &[], None);
-        Call::new(request, Operation::DeleteContacts, response::json)
+    pub fn delete_contacts(&self) -> Result<Call<CertificateContacts>, Error> {
+        let request = self.request(Method::DELETE, &["certificates", "contacts"], &[], None)?;
+        Ok(Call::new(request, Operation::DeleteContacts, response::json))
     }
 }

@@ -90,7 +90,7 @@ impl Vault {
             preserve_order: options.preserve_order,
         };
         let body = json_body("import parameters", &body)?;
-        let request = self.request(Method::POST, &["certificates", name, "import"], &[], Some(body));
+        let request = self.request(Method::POST, &["certificates", name, "import"], &[], Some(body))?;
         Ok(Call::new(request, Operation::ImportCertificate, response::json))
     }
 }

@@ -61,7 +61,7 @@ impl Vault {
             return Err(Error::invalid("issuer provider", "the provider is empty (e.g. DigiCert, GlobalSign)"));
         }
         let body = json_body("issuer", &options.to_issuer(Some(provider)))?;
-        let request = self.request(Method::PUT, &["certificates", "issuers", name], &[], Some(body));
+        let request = self.request(Method::PUT, &["certificates", "issuers", name], &[], Some(body))?;
         Ok(Call::new(request, Operation::CreateIssuer, response::json))
     }
 
@@ -74,21 +74,21 @@ impl Vault {
     ) -> Result<Call<CertificateIssuer>, Error> {
         validate_issuer_name(name)?;
         let body = json_body("issuer", &options.to_issuer(provider))?;
-        let request = self.request(Method::PATCH, &["certificates", "issuers", name], &[], Some(body));
+        let request = self.request(Method::PATCH, &["certificates", "issuers", name], &[], Some(body))?;
         Ok(Call::new(request, Operation::UpdateIssuer, response::json))
     }
 
     /// `GET /certificates/issuers/{name}`.
     pub fn get_issuer(&self, name: &str) -> Result<Call<CertificateIssuer>, Error> {
         validate_issuer_name(name)?;
-        let request = self.request(Method::GET, &["certificates", "issuers", name], &[], None);
+        let request = self.request(Method::GET, &["certificates", "issuers", name], &[], None)?;
         Ok(Call::new(request, Operation::GetIssuer, response::json))
     }
 
     /// `DELETE /certificates/issuers/{name}`.
     pub fn delete_issuer(&self, name: &str) -> Result<Call<CertificateIssuer>, Error> {
         validate_issuer_name(name)?;
-        let request = self.request(Method::DELETE, &["certificates", "issuers", name], &[], None);
+        let request = self.request(Method::DELETE, &["certificates", "issuers", name], &[], None)?;
         Ok(Call::new(request, Operation::DeleteIssuer, response::json))
     }
 }

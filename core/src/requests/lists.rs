@@ -76,7 +76,7 @@ impl Vault {
         options: &ListOptions,
     ) -> Result<Call<Page<CertificateProperties>>, Error> {
         let query = options.query(true)?;
-        let request = self.request(Method::GET, &["certificates"], &borrowed(&query), None);
+        let request = self.request(Method::GET, &["certificates"], &borrowed(&query), None)?;
         Ok(Call::new(request, Operation::ListPropertiesOfCertificates, list_page))
     }
 
@@ -88,7 +88,7 @@ impl Vault {
     ) -> Result<Call<Page<CertificateProperties>>, Error> {
         validate_certificate_name(name)?;
         let query = options.query(false)?;
-        let request = self.request(Method::GET, &["certificates", name, "versions"], &borrowed(&query), None);
+        let request = self.request(Method::GET, &["certificates", name, "versions"], &borrowed(&query), None)?;
         Ok(Call::new(request, Operation::ListPropertiesOfCertificateVersions, list_page))
     }
 
@@ -98,14 +98,14 @@ impl Vault {
         options: &ListOptions,
     ) -> Result<Call<Page<DeletedCertificateProperties>>, Error> {
         let query = options.query(true)?;
-        let request = self.request(Method::GET, &["deletedcertificates"], &borrowed(&query), None);
+        let request = self.request(Method::GET, &["deletedcertificates"], &borrowed(&query), None)?;
         Ok(Call::new(request, Operation::ListDeletedCertificates, list_page))
     }
 
     /// `GET /certificates/issuers`: the first page of issuers.
     pub fn list_properties_of_issuers(&self, options: &ListOptions) -> Result<Call<Page<IssuerProperties>>, Error> {
         let query = options.query(false)?;
-        let request = self.request(Method::GET, &["certificates", "issuers"], &borrowed(&query), None);
+        let request = self.request(Method::GET, &["certificates", "issuers"], &borrowed(&query), None)?;
         Ok(Call::new(request, Operation::ListPropertiesOfIssuers, list_page))
     }
 

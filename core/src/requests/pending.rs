@@ -15,7 +15,7 @@ impl Vault {
     /// `GET /certificates/{name}/pending`: the state of the certificate's creation.
     pub fn get_certificate_operation(&self, name: &str) -> Result<Call<CertificateOperation>, Error> {
         validate_certificate_name(name)?;
-        let request = self.request(Method::GET, &["certificates", name, "pending"], &[], None);
+        let request = self.request(Method::GET, &["certificates", name, "pending"], &[], None)?;
         Ok(Call::new(request, Operation::GetCertificateOperation, response::json))
     }
 
@@ -24,14 +24,14 @@ impl Vault {
         validate_certificate_name(name)?;
         let body =
             json_body("operation update", &CertificateOperationUpdateParameters { cancellation_requested: true })?;
-        let request = self.request(Method::PATCH, &["certificates", name, "pending"], &[], Some(body));
+        let request = self.request(Method::PATCH, &["certificates", name, "pending"], &[], Some(body))?;
         Ok(Call::new(request, Operation::CancelCertificateOperation, response::json))
     }
 
     /// `DELETE /certificates/{name}/pending`: deletes the operation (and stops it).
     pub fn delete_certificate_operation(&self, name: &str) -> Result<Call<CertificateOperation>, Error> {
         validate_certificate_name(name)?;
-        let request = self.request(Method::DELETE, &["certificates", name, "pending"], &[], None);
+        let request = self.request(Method::DELETE, &["certificates", name, "pending"], &[], None)?;
         Ok(Call::new(request, Operation::DeleteCertificateOperation, response::json))
     }
 }
