@@ -41,6 +41,7 @@ pub mod auth;
 mod call;
 mod client_methods;
 pub mod client_options;
+mod dates;
 mod der;
 pub mod error;
 pub mod flows;

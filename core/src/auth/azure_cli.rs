@@ -150,7 +150,7 @@ pub fn parse_azure_cli_output(
 /// token look valid a few hours longer or shorter than it is — the 5-minute refresh margin and
 /// the challenge retry on 401 then get a fresh one.
 fn parse_local(text: &str) -> Option<OffsetDateTime> {
-    use crate::retry_after::{digits, parse_date_time};
+    use crate::dates::{digits, parse_date_time};
     let b = text.split('.').next()?.as_bytes();
     if b.len() != 19 || b[4] != b'-' || b[7] != b'-' {
         return None;

@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(at - now.instant, Duration::from_millis(1500));
         let date = "Sun, 06 Nov 1994 08:49:47 GMT";
         let mut now2 = now;
-        now2.utc = crate::retry_after::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        now2.utc = crate::dates::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
         let (at, _) = s.after_status(now2, StatusCode::REQUEST_TIMEOUT, &headers(&[("retry-after", date)])).unwrap();
         assert_eq!(at - now.instant, Duration::from_secs(10));
         // The budget of 3 retries is spent.
