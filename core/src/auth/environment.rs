@@ -6,10 +6,6 @@ use super::identity::{
 };
 use crate::error::Error;
 
-/// The order in which `DefaultAzureCredential` tries credentials.
-pub const DEFAULT_CHAIN: [&str; 4] =
-    ["EnvironmentCredential", "WorkloadIdentityCredential", "ManagedIdentityCredential", "AzureCliCredential"];
-
 fn required(lookup: &dyn Fn(&str) -> Option<String>, name: &str) -> Result<String, Error> {
     match lookup(name) {
         Some(v) if !v.trim().is_empty() => Ok(v),
