@@ -971,6 +971,19 @@ mod tests {
     use super::*;
     use crate::model::X509Props;
 
+    /// The certificate and key as a PEM secret and as a PKCS#12 secret, read back: the same
+    /// certificate and key, and a wrong PKCS#12 password is refused. Returns the PKCS#12 bundle.
+    pub(super) fn secret_round_trips(der: &[u8], key: &[u8]) -> Bundle {
+        let pem = secret_pem(&[der.to_vec()], Some(key));
+        let back = parse_import_value(&pem, None).unwrap();
+        assert_eq!(back.key.as_deref(), Some(key));
+        let p12 = secret_pkcs12(&[der.to_vec()], Some(key)).unwrap();
+        assert!(parse_pkcs12(&p12, "wrong").is_err());
+        let back = parse_pkcs12(&p12, "").unwrap();
+        assert_eq!(back.certs, vec![der.to_vec()]);
+        back
+    }
+
     #[test]
     fn dn_parsing() {
         assert!(parse_dn("CN=xyz").is_ok());
@@ -1012,13 +1025,7 @@ mod tests {
         assert_eq!(info.sans.upns, Some(vec!["user@example.com".to_string()]));
         assert_eq!(info.ekus, vec!["1.3.6.1.5.5.7.3.1"]);
         assert_eq!(info.key_usage, vec!["digitalSignature"]);
-        let pem = secret_pem(std::slice::from_ref(&issued.der), Some(&key));
-        let back = parse_import_value(&pem, None).unwrap();
-        assert_eq!(back.key.as_deref(), Some(key.as_slice()));
-        let p12 = secret_pkcs12(std::slice::from_ref(&issued.der), Some(&key)).unwrap();
-        let back = parse_pkcs12(&p12, "").unwrap();
-        assert_eq!(back.certs, vec![issued.der.clone()]);
-        assert!(parse_pkcs12(&p12, "wrong").is_err());
+        secret_round_trips(&issued.der, &key);
         assert!(csr(&x509, &key, spec).is_ok());
     }
 }
@@ -1089,12 +1096,7 @@ mod external_curve_tests {
             assert_eq!(info.subject_pki.subject_public_key.data.as_ref(), pk.as_slice());
             assert!(verifies(spec, &pk, info.raw, &req.signature_value.data));
 
-            let pem = secret_pem(std::slice::from_ref(&issued.der), Some(&key));
-            let back = parse_import_value(&pem, None).unwrap();
-            assert_eq!(back.key.as_deref(), Some(key.as_slice()));
-            let p12 = secret_pkcs12(std::slice::from_ref(&issued.der), Some(&key)).unwrap();
-            let back = parse_pkcs12(&p12, "").unwrap();
-            assert_eq!(back.certs, vec![issued.der.clone()]);
+            let back = super::tests::secret_round_trips(&issued.der, &key);
             assert_eq!(public_key_of(back.key.as_deref().unwrap()).unwrap(), (pk, spec));
             eprintln!("{spec:?}: {:?}", t.elapsed());
         }
