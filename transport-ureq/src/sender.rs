@@ -107,7 +107,12 @@ impl Sender {
     /// Sends one request and reads the whole body (up to the limit), so the connection goes
     /// back to the pool.
     pub(crate) fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportFailure> {
-        let response = self.agent.run(request).map_err(classify)?;
+        // A GET, HEAD or DELETE without a body goes without one (no `Content-Length: 0`, no
+        // forced body); a bodiless POST keeps its `Content-Length: 0`, as servers require.
+        let bodiless = request.body().is_empty()
+            && matches!(*request.method(), http::Method::GET | http::Method::HEAD | http::Method::DELETE);
+        let response =
+            if bodiless { self.agent.run(request.map(|_| ())) } else { self.agent.run(request) }.map_err(classify)?;
         let (parts, mut body) = response.into_parts();
         let bytes = body.with_config().limit(self.max_response_size).read_to_vec().map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(limit) => too_large(limit),
