@@ -115,6 +115,8 @@ pub(crate) struct Origin {
     pub(crate) https: bool,
     pub(crate) host: String,
     pub(crate) key: String,
+    /// The authority as the URL wrote it (`Host:port`), to recognise the next URL cheaply.
+    written: String,
 }
 
 impl Origin {
@@ -140,7 +142,15 @@ impl Origin {
             }
             _ => {}
         }
-        Ok(Origin { https, host, key })
+        Ok(Origin { https, host, key, written: authority.as_str().to_owned() })
+    }
+
+    /// Whether `uri` has this origin, written the same way (a URL written otherwise, e.g. with
+    /// the default port spelled out, is simply parsed again).
+    fn is_origin_of(&self, uri: &Uri) -> bool {
+        let scheme = if self.https { "https" } else { "http" };
+        uri.scheme_str().is_some_and(|s| s.eq_ignore_ascii_case(scheme))
+            && uri.authority().is_some_and(|a| a.as_str() == self.written)
     }
 
     pub(crate) fn parse(url: &str) -> Result<Origin, Error> {
@@ -151,8 +161,23 @@ impl Origin {
 
 #[derive(Debug, Clone)]
 enum ChallengeSlot {
-    Known(Challenge),
-    Discovering { owner: u64, since: Instant },
+    /// The verified challenge and the token request it makes (shared by every flow).
+    Known(Challenge, Arc<TokenRequest>),
+    Discovering {
+        owner: u64,
+        since: Instant,
+    },
+}
+
+impl ChallengeSlot {
+    fn known(challenge: Challenge) -> Self {
+        let request = TokenRequest {
+            scopes: vec![challenge.scope.clone()],
+            tenant_id: challenge.tenant_id.clone(),
+            claims: None,
+        };
+        ChallengeSlot::Known(challenge, Arc::new(request))
+    }
 }
 
 #[derive(Debug, Default)]
@@ -174,7 +199,13 @@ struct Inner {
     options: SessionOptions,
     state: Mutex<State>,
     next_flow: AtomicU64,
+    /// The origins of recent requests, so each call need not parse and lower-case its URL's
+    /// host again (a client talks to one vault).
+    origins: Mutex<Vec<Arc<Origin>>>,
 }
+
+/// How many origins [`Session::origin`] remembers.
+const REMEMBERED_ORIGINS: usize = 4;
 
 /// The shared authentication state of one client. Cheap to clone; clones share state. See the
 /// [module docs](self) for the contract.
@@ -203,7 +234,8 @@ impl Default for Session {
 /// What a flow does about the vault's challenge.
 #[derive(Debug)]
 pub(crate) enum ChallengeStep {
-    Known(Challenge),
+    /// The token request the vault's challenge makes (without claims).
+    Known(Arc<TokenRequest>),
     /// This flow sends the bodiless probe.
     Discover,
     Wait(Instant),
@@ -223,7 +255,9 @@ impl Session {
     /// A session with `options` and empty caches.
     pub fn new(options: SessionOptions) -> Self {
         let state = State { tokens: TokenCache::new(options.refresh_margin), ..State::default() };
-        Session { inner: Arc::new(Inner { options, state: Mutex::new(state), next_flow: AtomicU64::new(1) }) }
+        let inner =
+            Inner { options, state: Mutex::new(state), next_flow: AtomicU64::new(1), origins: Mutex::default() };
+        Session { inner: Arc::new(inner) }
     }
 
     /// The options.
@@ -243,7 +277,7 @@ impl Session {
         if self.inner.options.verify_challenge_resource {
             verify_challenge_resource(&origin.host, &challenge)?;
         }
-        self.lock().challenges.insert(origin.key, ChallengeSlot::Known(challenge));
+        self.lock().challenges.insert(origin.key, ChallengeSlot::known(challenge));
         Ok(())
     }
 
@@ -251,7 +285,7 @@ impl Session {
     pub fn challenge(&self, vault_url: &str) -> Option<Challenge> {
         let origin = Origin::parse(vault_url).ok()?;
         match self.lock().challenges.get(&origin.key) {
-            Some(ChallengeSlot::Known(c)) => Some(c.clone()),
+            Some(ChallengeSlot::Known(c, _)) => Some(c.clone()),
             _ => None,
         }
     }
@@ -267,6 +301,20 @@ impl Session {
     /// Stores a token obtained outside a flow (e.g. from a previous process).
     pub fn insert_token(&self, request: TokenRequest, token: AccessToken, now: Now) {
         self.lock().tokens.insert(request, token, now.utc);
+    }
+
+    /// The origin of a request URL, remembered for the next request to the same place.
+    pub(crate) fn origin(&self, uri: &Uri) -> Result<Arc<Origin>, Error> {
+        let mut origins = self.inner.origins.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = origins.iter().find(|o| o.is_origin_of(uri)) {
+            return Ok(known.clone());
+        }
+        let origin = Arc::new(Origin::of(uri)?);
+        if origins.len() >= REMEMBERED_ORIGINS {
+            origins.remove(0);
+        }
+        origins.push(origin.clone());
+        Ok(origin)
     }
 
     /// A fresh id for a flow (ownership of probes and fetches, jitter streams).
@@ -292,7 +340,7 @@ impl Session {
         let timeout = self.inner.options.in_flight_timeout;
         let mut state = self.lock();
         match state.challenges.get(&origin.key) {
-            Some(ChallengeSlot::Known(c)) => return ChallengeStep::Known(c.clone()),
+            Some(ChallengeSlot::Known(_, request)) => return ChallengeStep::Known(request.clone()),
             Some(ChallengeSlot::Discovering { owner, since })
                 if *owner != flow && now.instant.saturating_duration_since(*since) < timeout =>
             {
@@ -323,13 +371,13 @@ impl Session {
                 if self.inner.options.verify_challenge_resource {
                     if let Err(e) = verify_challenge_resource(&origin.host, &c) {
                         // A challenge that fails verification is never cached.
-                        if owned || matches!(state.challenges.get(&origin.key), Some(ChallengeSlot::Known(_))) {
+                        if owned || matches!(state.challenges.get(&origin.key), Some(ChallengeSlot::Known(..))) {
                             state.challenges.remove(&origin.key);
                         }
                         return Err(e);
                     }
                 }
-                state.challenges.insert(origin.key.clone(), ChallengeSlot::Known(c));
+                state.challenges.insert(origin.key.clone(), ChallengeSlot::known(c));
             }
             None if owned => {
                 state.challenges.remove(&origin.key);
@@ -449,6 +497,28 @@ mod tests {
 
     fn key() -> TokenRequest {
         TokenRequest::new(vec!["https://vault.azure.net/.default".into()])
+    }
+
+    #[test]
+    fn request_origins_are_remembered_per_scheme_and_authority() {
+        let s = Session::default();
+        let uri = |u: &str| u.parse::<Uri>().unwrap();
+        let a = s.origin(&uri("https://MyVault.vault.azure.net/certificates/c?api-version=1")).unwrap();
+        let again = s.origin(&uri("https://MyVault.vault.azure.net/certificates/d")).unwrap();
+        assert!(Arc::ptr_eq(&a, &again));
+        assert_eq!(a.key, "https://myvault.vault.azure.net");
+        // Another scheme or spelling is parsed on its own; the same spelling later is shared.
+        let plain = s.origin(&uri("http://MyVault.vault.azure.net/x")).unwrap();
+        assert!(!plain.https && plain.key == "http://myvault.vault.azure.net");
+        let with_port = s.origin(&uri("https://myvault.vault.azure.net:443/x")).unwrap();
+        assert_eq!(with_port.key, a.key);
+        assert!(!Arc::ptr_eq(&a, &with_port));
+        for i in 0..2 * REMEMBERED_ORIGINS {
+            s.origin(&uri(&format!("https://v{i}.vault.azure.net/"))).unwrap();
+        }
+        assert_eq!(s.inner.origins.lock().unwrap().len(), REMEMBERED_ORIGINS);
+        assert!(s.origin(&uri("https://u:p@host/")).is_err());
+        assert!(s.origin(&uri("/relative")).is_err());
     }
 
     #[test]

@@ -34,7 +34,7 @@ use crate::error::Error;
 struct Sent {
     /// The `Authorization` value it carried; `None` for the unauthenticated probe.
     authorization: Option<HeaderValue>,
-    token: Option<(TokenRequest, u64)>,
+    token: Option<(Arc<TokenRequest>, u64)>,
 }
 
 impl Sent {
@@ -45,8 +45,8 @@ impl Sent {
 
 enum State {
     Start(Option<Error>),
-    Sent(Box<Sent>),
-    AwaitingToken(TokenRequest),
+    Sent(Sent),
+    AwaitingToken(Arc<TokenRequest>),
     Waiting(Instant, WaitReason),
     Done,
 }
@@ -82,8 +82,8 @@ impl Engine {
     ) -> Self {
         let flow = session.flow_id();
         let (origin, error) =
-            match Origin::of(request.uri()).and_then(|o| session.check_transport_security(&o).map(|_| o)) {
-                Ok(o) => (Some(Arc::new(o)), None),
+            match session.origin(request.uri()).and_then(|o| session.check_transport_security(&o).map(|_| o)) {
+                Ok(o) => (Some(o), None),
                 Err(e) => (None, Some(e)),
             };
         let retry = RetryState::new(retry.clone(), RetryStatuses::KeyVault, idempotent, flow);
@@ -146,12 +146,13 @@ impl Engine {
                 self.state = State::Sent(sent);
                 Step::Send(again)
             }
-            (State::Sent(sent), Some(Input::Response(response))) => self.on_response(now, *sent, response),
-            (State::Sent(sent), Some(Input::TransportError(failure))) => self.on_transport_error(now, *sent, failure),
+            (State::Sent(sent), Some(Input::Response(response))) => self.on_response(now, sent, response),
+            (State::Sent(sent), Some(Input::TransportError(failure))) => self.on_transport_error(now, sent, failure),
             (State::Sent(_), Some(other)) => self.finish(Err(unexpected_input("Response or TransportError", &other))),
             (State::AwaitingToken(key), None) => {
-                self.state = State::AwaitingToken(key.clone());
-                Step::GetToken(key)
+                let request = TokenRequest::clone(&key);
+                self.state = State::AwaitingToken(key);
+                Step::GetToken(request)
             }
             (State::AwaitingToken(key), Some(Input::Token(result))) => self.on_token(now, key, result),
             (State::AwaitingToken(_), Some(other)) => self.finish(Err(unexpected_input("Token", &other))),
@@ -196,20 +197,22 @@ impl Engine {
                 }
                 let probe = probe_request(&self.original);
                 self.retry.on_attempt(now);
-                self.state = State::Sent(Box::new(Sent { authorization: None, token: None }));
+                self.state = State::Sent(Sent { authorization: None, token: None });
                 Step::Send(probe)
             }
-            ChallengeStep::Known(challenge) => {
-                let key = TokenRequest {
-                    scopes: vec![challenge.scope],
-                    tenant_id: challenge.tenant_id,
-                    claims: self.claims.clone(),
+            ChallengeStep::Known(request) => {
+                let key = match &self.claims {
+                    None => request,
+                    Some(claims) => {
+                        Arc::new(TokenRequest { claims: Some(claims.clone()), ..TokenRequest::clone(&request) })
+                    }
                 };
                 match self.session.acquire(&key, self.flow, now, &mut self.waited) {
                     Acquire::Ready(token) => self.send_with(now, key, token),
                     Acquire::Fetch => {
-                        self.state = State::AwaitingToken(key.clone());
-                        Step::GetToken(key)
+                        let request = TokenRequest::clone(&key);
+                        self.state = State::AwaitingToken(key);
+                        Step::GetToken(request)
                     }
                     Acquire::Wait(until) => self.wait(until, WaitReason::AuthInProgress),
                     Acquire::Failed(e) => self.finish(Err(e)),
@@ -218,7 +221,7 @@ impl Engine {
         }
     }
 
-    fn send_with(&mut self, now: Now, key: TokenRequest, token: AccessToken) -> Step<Response<Vec<u8>>> {
+    fn send_with(&mut self, now: Now, key: Arc<TokenRequest>, token: AccessToken) -> Step<Response<Vec<u8>>> {
         let Some(origin) = &self.origin else {
             return self.finish(Err(Error::Misuse("the request has no valid origin".into())));
         };
@@ -235,8 +238,7 @@ impl Engine {
         };
         let request = authorized(&self.original, value.clone());
         self.retry.on_attempt(now);
-        self.state =
-            State::Sent(Box::new(Sent { authorization: Some(value), token: Some((key, token.fingerprint())) }));
+        self.state = State::Sent(Sent { authorization: Some(value), token: Some((key, token.fingerprint())) });
         Step::Send(request)
     }
 
@@ -300,7 +302,12 @@ impl Engine {
         }
     }
 
-    fn on_token(&mut self, now: Now, key: TokenRequest, result: Result<AccessToken, Error>) -> Step<Response<Vec<u8>>> {
+    fn on_token(
+        &mut self,
+        now: Now,
+        key: Arc<TokenRequest>,
+        result: Result<AccessToken, Error>,
+    ) -> Step<Response<Vec<u8>>> {
         match self.session.token_received(&key, self.flow, now, result) {
             Ok(token) => self.send_with(now, key, token),
             Err(e) => self.finish(Err(e)),
