@@ -58,6 +58,7 @@ static GLOBAL: Counting = Counting;
 
 const BUNDLE_RECORDED: &[u8] = include_bytes!("fixtures/certificate_bundle_recorded.json");
 const BUNDLE_3K: &[u8] = include_bytes!("fixtures/certificate_bundle.json");
+const BUNDLE_EMULATOR: &[u8] = include_bytes!("fixtures/certificate_bundle_emulator.json");
 const LIST_PAGE: &[u8] = include_bytes!("fixtures/list_page_25.json");
 const PENDING: &[u8] = include_bytes!("fixtures/pending_operation.json");
 const VAULT: &str = "https://REDACTED.vault.azure.net";
@@ -128,6 +129,7 @@ fn main() {
     let vault = Vault::new(VAULT).expect("vault");
     let bundle_recorded = response(BUNDLE_RECORDED);
     let bundle_3k = response(BUNDLE_3K);
+    let bundle_emulator = response(BUNDLE_EMULATOR);
     let list_page = response(LIST_PAGE);
     let pending = response(PENDING);
     let next_link = serde_json::from_slice::<serde_json::Value>(LIST_PAGE).expect("page")["nextLink"]
@@ -157,6 +159,13 @@ fn main() {
             Box::new(|| {
                 let call = vault.get_certificate("GetCertificate").unwrap();
                 drop(black_box(call.parse(black_box(&bundle_3k)).unwrap()));
+            }),
+        ),
+        (
+            "get_certificate_parse_emulator_bundle",
+            Box::new(|| {
+                let call = vault.get_certificate("lg-00001").unwrap();
+                drop(black_box(call.parse(black_box(&bundle_emulator)).unwrap()));
             }),
         ),
         (

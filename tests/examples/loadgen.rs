@@ -5,7 +5,7 @@
 //! cargo run --release -p kvcerts-tests --example loadgen -- \
 //!     (--url URL [--ca FILE] | --emulator) [--token TOKEN] [--transport ureq|hyper]
 //!     [--concurrency K] [--gets N] [--list-expect M] [--populate M]
-//!     [--no-verify-challenge-resource] [--baseline | --baseline-json]
+//!     [--no-verify-challenge-resource] [--baseline | --baseline-json | --compare]
 //! ```
 //!
 //! - `--transport ureq` drives the blocking client on the main thread; `hyper` drives the async
@@ -23,6 +23,13 @@
 //!   serves the warm-up and the measured calls, so they share one keep-alive connection.
 //! - `--baseline-json`: the same loop, also parsing each body into a `serde_json::Value` (what
 //!   a program calling the REST API by hand does at the least with an answer).
+//! - `--compare` (blocking client): the client's `get_certificate`, the same GETs through the
+//!   client's `send_request` (authentication and retries, no decoding), the `--baseline` loop
+//!   and the `--baseline-json` loop take turns in blocks of 50 calls, N calls each, in one
+//!   thread; the report gives each one's CPU per call (the thread's CPU clock) and the ratios.
+//!   Taking turns exposes all four to the same machine noise (other tenants, frequency
+//!   changes), which on a shared machine moves separate runs by 20 % or more; the ratios are
+//!   what `BENCHMARKS.md` quotes.
 //! - `--emulator`: starts an emulator in-process (its CPU and memory then count in the
 //!   process's figures; the CPU figures use the calling thread's usage, see `cpu_scope`).
 //!
@@ -51,6 +58,7 @@ struct Args {
     verify_challenge_resource: bool,
     baseline: bool,
     baseline_json: bool,
+    compare: bool,
     emulator: bool,
 }
 
@@ -67,6 +75,7 @@ fn parse_args() -> Result<Args, String> {
         verify_challenge_resource: true,
         baseline: false,
         baseline_json: false,
+        compare: false,
         emulator: false,
     };
     let mut it = std::env::args().skip(1);
@@ -91,6 +100,7 @@ fn parse_args() -> Result<Args, String> {
                 a.baseline = true;
                 a.baseline_json = true;
             }
+            "--compare" => a.compare = true,
             "--emulator" => a.emulator = true,
             "--bench" => {}
             other => return Err(format!("unknown argument {other}")),
@@ -101,6 +111,9 @@ fn parse_args() -> Result<Args, String> {
     }
     if !matches!(a.transport.as_str(), "ureq" | "hyper") {
         return Err(format!("--transport ureq|hyper, not {}", a.transport));
+    }
+    if a.compare && (a.baseline || a.transport != "ureq") {
+        return Err("--compare measures the blocking client (--transport ureq) against both baselines".into());
     }
     Ok(a)
 }
@@ -288,6 +301,17 @@ impl Client {
         }
     }
 
+    /// `n` of the same GETs through the blocking client's `send_request`: authentication, retries
+    /// and transport as in `get_certificate`, but the body is not decoded.
+    fn send_requests(&self, names: &[String], n: usize) -> usize {
+        let Client::Ureq(c) = self else { return n };
+        let failed = |name: &String| {
+            let Ok(call) = c.vault().get_certificate(name) else { return true };
+            c.send_request(call.into_parts().0).map_or(true, |r| r.status() != 200)
+        };
+        (0..n).filter(|i| failed(&names[i % names.len()])).count()
+    }
+
     /// Lists every certificate: (items, pages) or the error.
     fn list(&self) -> Result<(usize, u32), kvcerts_core::Error> {
         match self {
@@ -381,6 +405,49 @@ fn baseline_gets(agent: &ureq::Agent, url: &str, token: &str, names: &[String], 
     errors
 }
 
+/// The calling thread's CPU time (user and system).
+fn thread_cpu() -> Duration {
+    // SAFETY: clock_gettime fills the timespec it is given; a zeroed timespec is a valid value.
+    let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `t` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// A named loop for [`compare`]: runs that many calls, returns how many failed.
+type Loop<'a> = (&'static str, Box<dyn Fn(usize) -> usize + 'a>);
+
+/// Runs `loops` in turns, blocks of 50 calls, `n` calls each; each one's CPU per call, and
+/// each one's CPU relative to the plain loop (`baseline`) and the client's relative to the
+/// plain loop that parses JSON (`baseline_json`).
+fn compare(loops: &[Loop<'_>], n: usize, warm_up_errors: usize) -> Value {
+    const BLOCK: usize = 50;
+    let mut cpu = vec![Duration::ZERO; loops.len()];
+    let mut errors = 0;
+    let mut done = 0;
+    while done < n {
+        let block = BLOCK.min(n - done);
+        for ((_, run), spent) in loops.iter().zip(&mut cpu) {
+            let started = thread_cpu();
+            errors += run(block);
+            *spent += thread_cpu().saturating_sub(started);
+        }
+        done += block;
+    }
+    let per_call = |d: Duration| round(d.as_secs_f64() * 1e6 / n.max(1) as f64, 1);
+    let mut out = json!({"calls_each": n, "block": BLOCK, "errors": errors, "warm_up_errors": warm_up_errors});
+    for ((name, _), spent) in loops.iter().zip(&cpu) {
+        out[format!("{name}_cpu_us_per_call")] = json!(per_call(*spent));
+    }
+    let spent = |name: &str| loops.iter().zip(&cpu).find(|((n, _), _)| *n == name).map(|(_, d)| d.as_secs_f64());
+    let ratio = |a: &str, b: &str| spent(a).zip(spent(b)).map(|(a, b)| round(a / b.max(1e-9), 3));
+    for (name, _) in loops.iter().filter(|(n, _)| *n != "baseline") {
+        out[format!("{name}_to_baseline")] = json!(ratio(name, "baseline"));
+    }
+    out["client_to_baseline_json"] = json!(ratio("client", "baseline_json"));
+    out
+}
+
 fn main() {
     let args = match parse_args() {
         Ok(a) => a,
@@ -432,9 +499,22 @@ fn main() {
         let agent = plain_agent(ca.as_deref());
         let baseline = |n| baseline_gets(&agent, &url, &args.token, &names, n, args.baseline_json);
         let warm = if args.baseline { baseline(1) } else { client.gets(&names, 1, 1) };
-        let phase = Phase::start(&admin, thread_only);
-        let errors = if args.baseline { baseline(args.gets) } else { client.gets(&names, args.gets, args.concurrency) };
-        out["gets"] = phase.finish(&admin, args.gets, json!({"errors": errors, "warm_up_errors": warm}));
+        if args.compare {
+            let warm = warm + baseline_gets(&agent, &url, &args.token, &names, 1, true);
+            let (client, agent, token) = (&client, &agent, args.token.as_str());
+            let loops: [Loop<'_>; 4] = [
+                ("client", Box::new(|n| client.gets(&names, n, 1))),
+                ("client_send_request", Box::new(|n| client.send_requests(&names, n))),
+                ("baseline", Box::new(|n| baseline_gets(agent, &url, token, &names, n, false))),
+                ("baseline_json", Box::new(|n| baseline_gets(agent, &url, token, &names, n, true))),
+            ];
+            out["compare"] = compare(&loops, args.gets, warm);
+        } else {
+            let phase = Phase::start(&admin, thread_only);
+            let errors =
+                if args.baseline { baseline(args.gets) } else { client.gets(&names, args.gets, args.concurrency) };
+            out["gets"] = phase.finish(&admin, args.gets, json!({"errors": errors, "warm_up_errors": warm}));
+        }
     }
 
     if let Some(expect) = args.list_expect {
