@@ -149,9 +149,31 @@ impl EmulatorProcess {
         let mut emulator = EmulatorProcess { child, url: String::new(), ca_pem: None }; // killed on error
 
         // It prints `vault URL: URL`, `CA certificate: PATH` (HTTPS only), then `ready…`, and
-        // nothing more on stdout.
-        for line in BufReader::new(stdout).lines() {
-            let line = line?;
+        // nothing more on stdout. A reader thread hands the lines over, so a hung start-up ends
+        // in an error after STARTUP_TIMEOUT instead of blocking the example forever.
+        let (lines, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            let wait = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = match received.recv_timeout(wait) {
+                Ok(line) => line?,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "the emulator {} was not ready within {} s",
+                        program.display(),
+                        STARTUP_TIMEOUT.as_secs()
+                    )
+                    .into());
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            };
             if let Some(url) = line.strip_prefix("vault URL: ") {
                 emulator.url = url.trim().to_owned();
             } else if let Some(path) = line.strip_prefix("CA certificate: ") {
@@ -187,6 +209,10 @@ impl Drop for EmulatorProcess {
         let _ = self.child.wait();
     }
 }
+
+/// How long the emulator may take to print that it is ready (it takes well under a second;
+/// building it first is not counted).
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The emulator program: `KVCERTS_EMULATOR_BIN`, or `kvcerts-emulator` in the target directory
 /// the example runs from, built first with cargo when it is missing or older than its sources.
