@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kvcerts_core::auth::{self, AccessToken, ChainStep, DefaultLink, TokenRequest, UserAssignedId};
+use kvcerts_core::auth::{self, AccessToken, ChainStep, TokenRequest, UserAssignedId};
 use kvcerts_core::flows::RetryOptions;
 use kvcerts_core::models::SecretString;
 use kvcerts_core::Error;
@@ -363,20 +363,7 @@ impl DefaultAzureCredential {
     /// The chain, configured from the environment (on the default runtime: with the `tokio`
     /// feature, call this inside a tokio runtime).
     pub fn new() -> Self {
-        fn boxed(c: impl TokenCredential + 'static) -> Box<dyn TokenCredential> {
-            Box::new(c)
-        }
-        let chain = auth::CredentialChain::default_chain(|link| match link {
-            DefaultLink::Environment => EnvironmentCredential::new().map(boxed),
-            DefaultLink::WorkloadIdentity => WorkloadIdentityCredential::from_env().map(boxed),
-            DefaultLink::ManagedIdentity => ManagedIdentityCredential::from_core(
-                auth::environment::managed_identity_from_env(|k| std::env::var(k).ok()),
-                &ConnectionOptions::default(),
-            )
-            .map(boxed),
-            DefaultLink::AzureCli => Ok(boxed(AzureCliCredential::new())),
-        });
-        DefaultAzureCredential { chain }
+        DefaultAzureCredential { chain: kvcerts_core::default_credential_chain!() }
     }
 
     /// A chain of your own credentials, tried in order.

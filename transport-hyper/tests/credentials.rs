@@ -65,6 +65,14 @@ async fn azure_cli_errors_and_timeout_read_like_the_blocking_client() {
 }
 
 #[tokio::test]
+async fn the_default_chain_has_every_default_link_in_order() {
+    assert_eq!(
+        format!("{:?}", DefaultAzureCredential::new()),
+        r#"DefaultAzureCredential { links: ["EnvironmentCredential", "WorkloadIdentityCredential", "ManagedIdentityCredential", "AzureCliCredential"] }"#
+    );
+}
+
+#[tokio::test]
 async fn the_chain_uses_the_first_credential_that_works() {
     let broken = AzureCliCredential::new().program("/nonexistent/az");
     let chain = DefaultAzureCredential::from_chain(vec![

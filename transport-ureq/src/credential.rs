@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kvcerts_core::auth::{self, AccessToken, ChainStep, DefaultLink, TokenRequest, UserAssignedId};
+use kvcerts_core::auth::{self, AccessToken, ChainStep, TokenRequest, UserAssignedId};
 use kvcerts_core::flows::RetryOptions;
 use kvcerts_core::models::SecretString;
 use kvcerts_core::Error;
@@ -309,20 +309,7 @@ impl std::fmt::Debug for DefaultAzureCredential {
 impl DefaultAzureCredential {
     /// The chain, configured from the environment.
     pub fn new() -> Self {
-        fn boxed(c: impl TokenCredential + 'static) -> Box<dyn TokenCredential> {
-            Box::new(c)
-        }
-        let chain = auth::CredentialChain::default_chain(|link| match link {
-            DefaultLink::Environment => EnvironmentCredential::new().map(boxed),
-            DefaultLink::WorkloadIdentity => WorkloadIdentityCredential::from_env().map(boxed),
-            DefaultLink::ManagedIdentity => ManagedIdentityCredential::from_core(
-                auth::environment::managed_identity_from_env(|k| std::env::var(k).ok()),
-                &ConnectionOptions::default(),
-            )
-            .map(boxed),
-            DefaultLink::AzureCli => Ok(boxed(AzureCliCredential::new())),
-        });
-        DefaultAzureCredential { chain }
+        DefaultAzureCredential { chain: kvcerts_core::default_credential_chain!() }
     }
 
     /// A chain of your own credentials, tried in order.
@@ -347,5 +334,21 @@ impl TokenCredential for DefaultAzureCredential {
                 ChainStep::Done(result) => return result,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_chain_has_every_default_link_in_order() {
+        let chain = DefaultAzureCredential::new();
+        let names: Vec<&str> = auth::DefaultLink::ALL.iter().map(|link| link.name()).collect();
+        assert_eq!(chain.chain.names(), names);
+        assert_eq!(
+            format!("{chain:?}"),
+            r#"DefaultAzureCredential { links: ["EnvironmentCredential", "WorkloadIdentityCredential", "ManagedIdentityCredential", "AzureCliCredential"] }"#
+        );
     }
 }

@@ -71,6 +71,34 @@ impl<C> std::fmt::Debug for CredentialChain<C> {
     }
 }
 
+/// Builds the default chain ([`CredentialChain::default_chain`]) from a transport's own
+/// credential types, so the blocking and the async transport configure it alike. Expands to a
+/// `CredentialChain<Box<dyn TokenCredential>>`.
+///
+/// The invoking module must have in scope its `TokenCredential` trait and its
+/// `EnvironmentCredential` (`new() -> Result<_, Error>`), `WorkloadIdentityCredential`
+/// (`from_env()`), `ManagedIdentityCredential` (`from_core(config, &ConnectionOptions)`),
+/// `AzureCliCredential` (`new()`) and `ConnectionOptions` (`Default`). The environment is read
+/// there, in the transport: core reads none.
+#[macro_export]
+macro_rules! default_credential_chain {
+    () => {{
+        fn boxed(c: impl TokenCredential + 'static) -> Box<dyn TokenCredential> {
+            Box::new(c)
+        }
+        $crate::auth::CredentialChain::default_chain(|link| match link {
+            $crate::auth::DefaultLink::Environment => EnvironmentCredential::new().map(boxed),
+            $crate::auth::DefaultLink::WorkloadIdentity => WorkloadIdentityCredential::from_env().map(boxed),
+            $crate::auth::DefaultLink::ManagedIdentity => ManagedIdentityCredential::from_core(
+                $crate::auth::environment::managed_identity_from_env(|k| std::env::var(k).ok()),
+                &ConnectionOptions::default(),
+            )
+            .map(boxed),
+            $crate::auth::DefaultLink::AzureCli => Ok(boxed(AzureCliCredential::new())),
+        })
+    }};
+}
+
 impl<C> CredentialChain<C> {
     /// A chain of `links`: each a name and its credential, or why it could not be configured.
     pub fn new(links: impl IntoIterator<Item = (&'static str, Result<C, Error>)>) -> Self {
