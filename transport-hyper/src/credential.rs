@@ -363,7 +363,7 @@ impl DefaultAzureCredential {
     /// The chain, configured from the environment (on the default runtime: with the `tokio`
     /// feature, call this inside a tokio runtime).
     pub fn new() -> Self {
-        DefaultAzureCredential { chain: kvcerts_core::default_credential_chain!() }
+        DefaultAzureCredential { chain: kvcerts_core::default_credential_chain!(|name| std::env::var(name).ok()) }
     }
 
     /// A chain of your own credentials, tried in order.

@@ -309,7 +309,7 @@ impl std::fmt::Debug for DefaultAzureCredential {
 impl DefaultAzureCredential {
     /// The chain, configured from the environment.
     pub fn new() -> Self {
-        DefaultAzureCredential { chain: kvcerts_core::default_credential_chain!() }
+        DefaultAzureCredential { chain: kvcerts_core::default_credential_chain!(|name| std::env::var(name).ok()) }
     }
 
     /// A chain of your own credentials, tried in order.

@@ -78,11 +78,12 @@ impl<C> std::fmt::Debug for CredentialChain<C> {
 /// The invoking module must have in scope its `TokenCredential` trait and its
 /// `EnvironmentCredential` (`new() -> Result<_, Error>`), `WorkloadIdentityCredential`
 /// (`from_env()`), `ManagedIdentityCredential` (`from_core(config, &ConnectionOptions)`),
-/// `AzureCliCredential` (`new()`) and `ConnectionOptions` (`Default`). The environment is read
-/// there, in the transport: core reads none.
+/// `AzureCliCredential` (`new()`) and `ConnectionOptions` (`Default`). `$env` reads one
+/// environment variable (`|name| std::env::var(name).ok()`): the transport reads the
+/// environment, core reads none.
 #[macro_export]
 macro_rules! default_credential_chain {
-    () => {{
+    ($env:expr) => {{
         fn boxed(c: impl TokenCredential + 'static) -> Box<dyn TokenCredential> {
             Box::new(c)
         }
@@ -90,7 +91,7 @@ macro_rules! default_credential_chain {
             $crate::auth::DefaultLink::Environment => EnvironmentCredential::new().map(boxed),
             $crate::auth::DefaultLink::WorkloadIdentity => WorkloadIdentityCredential::from_env().map(boxed),
             $crate::auth::DefaultLink::ManagedIdentity => ManagedIdentityCredential::from_core(
-                $crate::auth::environment::managed_identity_from_env(|k| std::env::var(k).ok()),
+                $crate::auth::environment::managed_identity_from_env($env),
                 &ConnectionOptions::default(),
             )
             .map(boxed),
