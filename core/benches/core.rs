@@ -6,8 +6,8 @@
 //! Nothing is asserted: the numbers go to BENCHMARKS.md.
 //!
 //! The responses are in `benches/fixtures/` (see `fixtures/README.md`): a recorded certificate
-//! bundle, the same bundle with a 3 KiB certificate and a full policy, a 25-item list page and a
-//! pending operation with its CSR.
+//! bundle, the same bundle with a 3 KiB certificate and a full policy, a 25-item list page (live
+//! and deleted) and a pending operation with its CSR.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -61,6 +61,7 @@ const BUNDLE_3K: &[u8] = include_bytes!("fixtures/certificate_bundle.json");
 const BUNDLE_EMULATOR: &[u8] = include_bytes!("fixtures/certificate_bundle_emulator.json");
 const LIST_PAGE: &[u8] = include_bytes!("fixtures/list_page_25.json");
 const PENDING: &[u8] = include_bytes!("fixtures/pending_operation.json");
+const DELETED_PAGE: &[u8] = include_bytes!("fixtures/deleted_list_page_25.json");
 const VAULT: &str = "https://REDACTED.vault.azure.net";
 const WWW_AUTHENTICATE: &str = r#"Bearer authorization="https://login.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#;
 
@@ -130,6 +131,7 @@ fn main() {
     let bundle_recorded = response(BUNDLE_RECORDED);
     let bundle_3k = response(BUNDLE_3K);
     let bundle_emulator = response(BUNDLE_EMULATOR);
+    let deleted_page = response(DELETED_PAGE);
     let list_page = response(LIST_PAGE);
     let pending = response(PENDING);
     let next_link = serde_json::from_slice::<serde_json::Value>(LIST_PAGE).expect("page")["nextLink"]
@@ -166,6 +168,13 @@ fn main() {
             Box::new(|| {
                 let call = vault.get_certificate("lg-00001").unwrap();
                 drop(black_box(call.parse(black_box(&bundle_emulator)).unwrap()));
+            }),
+        ),
+        (
+            "list_deleted_certificates_page_25_parse",
+            Box::new(|| {
+                let call = vault.list_deleted_certificates(&Default::default()).unwrap();
+                drop(black_box(call.parse(black_box(&deleted_page)).unwrap()));
             }),
         ),
         (

@@ -179,7 +179,7 @@ impl CertificateProperties {
 }
 
 /// A deleted certificate (the service's `DeletedCertificateBundle`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DeletedCertificate {
     /// The certificate as it was when deleted.
     #[serde(flatten)]
@@ -196,6 +196,27 @@ pub struct DeletedCertificate {
     pub deleted_on: Option<OffsetDateTime>,
 }
 
+/// Reads a deleted type from its base type and the deletion fields in one pass
+/// ([`super::deletion`]); writing goes through `#[serde(flatten)]`, which costs nothing extra.
+macro_rules! deserialize_deleted {
+    ($deleted:ident { $base:ident: $base_type:ty }) => {
+        impl<'de> Deserialize<'de> for $deleted {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let ($base, fields) = super::deletion::deserialize::<D, $base_type>(d)?;
+                Ok($deleted {
+                    $base,
+                    recovery_id: fields.recovery_id,
+                    scheduled_purge_date: fields.scheduled_purge_date,
+                    deleted_on: fields.deleted_on,
+                })
+            }
+        }
+    };
+}
+
+deserialize_deleted!(DeletedCertificate { certificate: KeyVaultCertificate });
+deserialize_deleted!(DeletedCertificateProperties { properties: CertificateProperties });
+
 impl DeletedCertificate {
     /// The certificate's name.
     pub fn name(&self) -> Option<String> {
@@ -209,7 +230,7 @@ impl DeletedCertificate {
 }
 
 /// A deleted certificate's metadata (the service's `DeletedCertificateItem`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DeletedCertificateProperties {
     /// The certificate's properties as they were when deleted.
     #[serde(flatten)]

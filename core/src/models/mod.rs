@@ -6,6 +6,7 @@
 
 mod certificate;
 mod contacts;
+mod deletion;
 mod download;
 pub mod encoding;
 mod enums;
