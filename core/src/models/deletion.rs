@@ -189,5 +189,10 @@ mod tests {
             assert!(error.contains(needle), "{body}: {error}");
         }
         assert!(serde_json::from_str::<DeletedCertificate>(r#"{"deletedDate": null}"#).unwrap().deleted_on.is_none());
+
+        // The client's error names the JSON path, inside the base type too.
+        let body = br#"{"recoveryId": "r", "attributes": {"enabled": "yes"}}"#;
+        let error = crate::response::decode::<DeletedCertificate>(http::StatusCode::OK, body).unwrap_err();
+        assert!(error.to_string().contains("attributes.enabled"), "{error}");
     }
 }
