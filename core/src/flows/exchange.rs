@@ -323,7 +323,6 @@ impl Drop for Engine {
     }
 }
 
-/// The challenge probe: the request without body, body headers or authorization.
 /// `original` with its `Authorization` header.
 fn authorized(original: &Request<Vec<u8>>, authorization: HeaderValue) -> Request<Vec<u8>> {
     let mut request = clone_request(original);
@@ -331,6 +330,7 @@ fn authorized(original: &Request<Vec<u8>>, authorization: HeaderValue) -> Reques
     request
 }
 
+/// The challenge probe: the request without body, body headers or authorization.
 fn probe_request(original: &Request<Vec<u8>>) -> Request<Vec<u8>> {
     let mut probe = clone_request(original);
     probe.body_mut().clear();
