@@ -6,8 +6,9 @@
 //!   within ~100 ms and the client polls every 50 ms (at most 100 ms apart), so each example
 //!   takes a few seconds at most. The program is `KVCERTS_EMULATOR_BIN` if set, else
 //!   `target/<profile>/kvcerts-emulator` next to the example, which is built with cargo when it
-//!   is missing or older than `emulator/src` (so on the first run). It stops with the
-//!   example, also when the example crashes: it exits when its standard input closes.
+//!   is missing or older than the sources of the emulator or of `kvcerts-core`, which it uses
+//!   (so on the first run). It stops with the example, also when the example crashes: it exits
+//!   when its standard input closes.
 //! - `KEYVAULT_URL=https://myvault.vault.azure.net`: that vault, with `DefaultAzureCredential`
 //!   (environment, workload identity, managed identity, then the Azure CLI) and default
 //!   options. The examples use unique names and delete and purge what they create.
@@ -215,7 +216,8 @@ impl Drop for EmulatorProcess {
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The emulator program: `KVCERTS_EMULATOR_BIN`, or `kvcerts-emulator` in the target directory
-/// the example runs from, built first with cargo when it is missing or older than its sources.
+/// the example runs from, built first with cargo when it is missing or older than its sources
+/// (the emulator's, `kvcerts-core`'s, which it is built on, and `Cargo.lock`).
 fn emulator_program() -> Result<PathBuf, Box<dyn Error>> {
     if let Some(program) = std::env::var_os("KVCERTS_EMULATOR_BIN") {
         return Ok(program.into());
@@ -225,7 +227,8 @@ fn emulator_program() -> Result<PathBuf, Box<dyn Error>> {
     let profile_dir = exe.parent().and_then(Path::parent).ok_or("cannot find the example's target directory")?;
     let program = profile_dir.join(format!("kvcerts-emulator{}", std::env::consts::EXE_SUFFIX));
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if is_newer_than_sources(&program, &workspace.join("emulator")) {
+    let sources = [workspace.join("emulator"), workspace.join("core")];
+    if is_newer_than_sources(&program, &sources, &workspace.join("Cargo.lock")) {
         return Ok(program);
     }
     let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
@@ -249,8 +252,9 @@ fn emulator_program() -> Result<PathBuf, Box<dyn Error>> {
     Ok(program)
 }
 
-/// Whether `program` exists and is newer than `Cargo.toml` and every file of `src/` in `crate_dir`.
-fn is_newer_than_sources(program: &Path, crate_dir: &Path) -> bool {
+/// Whether `program` exists and is newer than `lock_file` and, in each of `crate_dirs`,
+/// `Cargo.toml` and every file of `src/`.
+fn is_newer_than_sources(program: &Path, crate_dirs: &[PathBuf], lock_file: &Path) -> bool {
     fn modified(path: &Path) -> Option<SystemTime> {
         path.metadata().and_then(|m| m.modified()).ok()
     }
@@ -261,8 +265,12 @@ fn is_newer_than_sources(program: &Path, crate_dir: &Path) -> bool {
         }
     }
     let Some(built) = modified(program) else { return false };
-    let sources = newest(&crate_dir.join("src")).max(modified(&crate_dir.join("Cargo.toml")));
-    sources.is_none_or(|changed| changed <= built)
+    let changed = crate_dirs
+        .iter()
+        .filter_map(|dir| newest(&dir.join("src")).max(modified(&dir.join("Cargo.toml"))))
+        .chain(modified(lock_file))
+        .max();
+    changed.is_none_or(|changed| changed <= built)
 }
 
 /// A name no other run uses: `prefix-` and the time in milliseconds, in hex.
