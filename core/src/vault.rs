@@ -346,16 +346,18 @@ mod tests {
         assert!(v.request_to_link("http://v.vault.azure.net/x").is_err());
         // A link with no path gets the root path; a written default port is the same origin.
         let r = v.request_to_link("https://V.vault.azure.net:443?$skiptoken=a").unwrap();
-        assert_eq!(r.uri(), "https://v.vault.azure.net/?$skiptoken=a&api-version=2026-04-01");
+        let version = v.api_version().as_str();
+        assert_eq!(r.uri().to_string(), format!("https://v.vault.azure.net/?$skiptoken=a&api-version={version}"));
     }
 
     #[test]
     fn requests_carry_the_vault_origin_and_json_headers() {
         let v = Vault::new("https://MyVault.vault.azure.net:8443/").unwrap();
+        let version = v.api_version().as_str();
         let get = v.request(Method::GET, &["certificates", "a b/c"], &[("maxresults", "5")], None).unwrap();
         assert_eq!(
-            get.uri(),
-            "https://myvault.vault.azure.net:8443/certificates/a%20b%2Fc?api-version=2026-04-01&maxresults=5"
+            get.uri().to_string(),
+            format!("https://myvault.vault.azure.net:8443/certificates/a%20b%2Fc?api-version={version}&maxresults=5")
         );
         assert_eq!(get.uri().authority().unwrap().as_str(), "myvault.vault.azure.net:8443");
         assert_eq!(get.method(), Method::GET);
@@ -365,7 +367,7 @@ mod tests {
         let loopback = VaultOptions::default().allow_insecure_loopback(true);
         let v = Vault::with_options("http://127.0.0.1:80", loopback).unwrap();
         let put = v.request(Method::PUT, &["certificates", "contacts"], &[], Some(b"{}".to_vec())).unwrap();
-        assert_eq!(put.uri(), "http://127.0.0.1/certificates/contacts?api-version=2026-04-01");
+        assert_eq!(put.uri().to_string(), format!("http://127.0.0.1/certificates/contacts?api-version={version}"));
         assert_eq!(put.method(), Method::PUT);
         assert_eq!(put.headers()[header::CONTENT_TYPE], "application/json");
         assert_eq!(put.body(), b"{}");
