@@ -47,9 +47,9 @@ impl VaultOptions {
 pub struct Vault {
     /// `scheme://host[:port]`, lower-case host, no trailing slash.
     origin: String,
-    /// The authority of `origin`, parsed once: requests reuse it.
+    /// The authority of `origin` (lower-case host, port when not the default), parsed once:
+    /// requests reuse it, and the host is read from it.
     authority: Authority,
-    host: String,
     port: Option<u16>,
     https: bool,
     options: VaultOptions,
@@ -130,11 +130,11 @@ impl Vault {
         let port = port.filter(|p| *p != default_port);
         let written = match port {
             Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
+            None => host,
         };
         let origin = format!("{}://{written}", if https { "https" } else { "http" });
-        let authority = Authority::try_from(written).map_err(|_| bad(format!("{host:?} is not a valid host name")))?;
-        Ok(Vault { origin, authority, host, port, https, options })
+        let authority = Authority::try_from(written).map_err(|_| bad("the host is not a valid host name".into()))?;
+        Ok(Vault { origin, authority, port, https, options })
     }
 
     /// The vault URL, `scheme://host[:port]` without a trailing slash.
@@ -144,7 +144,7 @@ impl Vault {
 
     /// The vault's host name, lower case.
     pub fn host(&self) -> &str {
-        &self.host
+        self.authority.host()
     }
 
     /// The port, when it is not the scheme's default.
@@ -326,7 +326,8 @@ mod tests {
         let opts = VaultOptions::default().allow_insecure_loopback(true);
         assert!(Vault::with_options("http://127.0.0.1:8080", opts.clone()).is_ok());
         assert!(Vault::with_options("http://localhost:8080", opts.clone()).is_ok());
-        assert!(Vault::with_options("http://[::1]:8080", opts.clone()).is_ok());
+        let v6 = Vault::with_options("http://[::1]:8080", opts.clone()).unwrap();
+        assert_eq!((v6.host(), v6.port(), v6.url()), ("[::1]", Some(8080), "http://[::1]:8080"));
         assert!(Vault::with_options("http://10.0.0.1:8080", opts).is_err());
         assert!(Vault::new("http://127.0.0.1:8080").is_err());
     }
