@@ -1,7 +1,6 @@
 //! `WWW-Authenticate` parsing, Key Vault bearer challenges, CAE claims challenges and the
 //! check that a vault host belongs to the challenge's resource.
 
-use base64::Engine;
 use http::HeaderMap;
 
 use crate::error::Error;
@@ -297,12 +296,8 @@ pub fn claims_challenge(headers: &HeaderMap) -> Option<String> {
 }
 
 fn decode_claims(encoded: &str) -> Option<String> {
-    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-    let encoded = encoded.trim();
-    if encoded.is_empty() {
-        return None;
-    }
-    let bytes = [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD].iter().find_map(|e| e.decode(encoded).ok())?;
+    // Either alphabet, padded or not, as identity providers send it.
+    let bytes = crate::models::encoding::decode_base64(encoded).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     (!text.trim().is_empty()).then_some(text)
 }
@@ -412,6 +407,8 @@ mod tests {
         assert!(claims_challenge(&headers(&[("www-authenticate", REAL)])).is_none());
         let bad = header.replace(encoded, "%%%");
         assert!(claims_challenge(&headers(&[("www-authenticate", &bad)])).is_none());
+        let empty = header.replace(encoded, " ");
+        assert!(claims_challenge(&headers(&[("www-authenticate", &empty)])).is_none());
     }
 
     #[test]
