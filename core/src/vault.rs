@@ -48,9 +48,8 @@ pub struct Vault {
     /// `scheme://host[:port]`, lower-case host, no trailing slash.
     origin: String,
     /// The authority of `origin` (lower-case host, port when not the default), parsed once:
-    /// requests reuse it, and the host is read from it.
+    /// requests reuse it, and the host and port are read from it.
     authority: Authority,
-    port: Option<u16>,
     https: bool,
     options: VaultOptions,
 }
@@ -134,7 +133,7 @@ impl Vault {
         };
         let origin = format!("{}://{written}", if https { "https" } else { "http" });
         let authority = Authority::try_from(written).map_err(|_| bad("the host is not a valid host name".into()))?;
-        Ok(Vault { origin, authority, port, https, options })
+        Ok(Vault { origin, authority, https, options })
     }
 
     /// The vault URL, `scheme://host[:port]` without a trailing slash.
@@ -149,7 +148,7 @@ impl Vault {
 
     /// The port, when it is not the scheme's default.
     pub fn port(&self) -> Option<u16> {
-        self.port
+        self.authority.port_u16()
     }
 
     /// Whether the vault is reached over TLS.
@@ -299,6 +298,8 @@ mod tests {
         assert_eq!(v.url(), "https://myvault.vault.azure.net");
         assert_eq!(v.host(), "myvault.vault.azure.net");
         assert_eq!(Vault::new("https://v.vault.azure.net:443").unwrap().url(), "https://v.vault.azure.net");
+        assert_eq!(Vault::new("https://v.vault.azure.net:443").unwrap().port(), None);
+        assert_eq!(Vault::new("https://v.vault.azure.net:8443").unwrap().port(), Some(8443));
         assert_eq!(Vault::new("https://v.vault.azure.net:8443").unwrap().url(), "https://v.vault.azure.net:8443");
     }
 
