@@ -16,6 +16,32 @@ pub(crate) fn json<T: DeserializeOwned>(operation: Operation, response: &Respons
     decode(response.status(), response.body())
 }
 
+/// [`json`] for a certificate bundle: the small reader first, serde for what it leaves
+/// (see [`crate::models::reader`]).
+pub(crate) fn certificate(
+    operation: Operation,
+    response: &Response<Vec<u8>>,
+) -> Result<crate::models::KeyVaultCertificate, Error> {
+    if response.status().is_success() {
+        if let Some(certificate) =
+            std::str::from_utf8(response.body()).ok().and_then(crate::models::reader::read_certificate)
+        {
+            return Ok(certificate);
+        }
+    }
+    certificate_with_serde(operation, response)
+}
+
+/// [`certificate`]'s fallback, kept out of line: it is large and seldom runs.
+#[cold]
+#[inline(never)]
+fn certificate_with_serde(
+    operation: Operation,
+    response: &Response<Vec<u8>>,
+) -> Result<crate::models::KeyVaultCertificate, Error> {
+    json(operation, response)
+}
+
 /// Decodes a JSON body, naming the JSON path where decoding stopped.
 ///
 /// The body is decoded once without tracking the path (tracking copies every key); only when

@@ -199,7 +199,7 @@ impl LroOp for Creation {
                 Creation::on_operation(lro, now, &response)
             }
             Stage::Fetch => {
-                let result = response::json::<KeyVaultCertificate>(Operation::GetCertificate, &response);
+                let result = response::certificate(Operation::GetCertificate, &response);
                 lro.finish(result.map(|c| CreateOutcome::Completed(Box::new(c))))
             }
         }

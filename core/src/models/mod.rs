@@ -15,6 +15,7 @@ mod operation;
 mod page;
 mod params;
 mod policy;
+pub(crate) mod reader;
 mod secret;
 
 pub use certificate::{

@@ -82,7 +82,7 @@ impl Vault {
     pub fn get_certificate(&self, name: &str) -> Result<Call<KeyVaultCertificate>, Error> {
         validate_certificate_name(name)?;
         let request = self.request(Method::GET, &["certificates", name, ""], &[], None)?;
-        Ok(Call::new(request, Operation::GetCertificate, response::json))
+        Ok(Call::new(request, Operation::GetCertificate, response::certificate))
     }
 
     /// `GET /certificates/{name}/{version}`: one version (without its policy).
@@ -90,7 +90,7 @@ impl Vault {
         validate_certificate_name(name)?;
         validate_version(version)?;
         let request = self.request(Method::GET, &["certificates", name, version], &[], None)?;
-        Ok(Call::new(request, Operation::GetCertificateVersion, response::json))
+        Ok(Call::new(request, Operation::GetCertificateVersion, response::certificate))
     }
 
     /// `PATCH /certificates/{name}/{version}`: changes enabled, validity dates or tags of a
@@ -117,7 +117,7 @@ impl Vault {
         let body = UpdateCertificateParameters { policy: None, attributes, tags: update.tags.clone() };
         let body = json_body("update parameters", &body)?;
         let request = self.request(Method::PATCH, &["certificates", name, version.unwrap_or("")], &[], Some(body))?;
-        Ok(Call::new(request, Operation::UpdateCertificateProperties, response::json))
+        Ok(Call::new(request, Operation::UpdateCertificateProperties, response::certificate))
     }
 
     /// `DELETE /certificates/{name}`: deletes every version. On a soft-delete vault the
@@ -165,7 +165,7 @@ impl Vault {
         let body = RestoreCertificateParameters { value: Some(backup.to_vec()) };
         let body = json_body("restore parameters", &body)?;
         let request = self.request(Method::POST, &["certificates", "restore"], &[], Some(body))?;
-        Ok(Call::new(request, Operation::RestoreCertificateBackup, response::json))
+        Ok(Call::new(request, Operation::RestoreCertificateBackup, response::certificate))
     }
 
     /// `POST /certificates/{name}/pending/merge`: completes a certificate whose issuer is
@@ -187,7 +187,7 @@ impl Vault {
         };
         let body = json_body("merge parameters", &body)?;
         let request = self.request(Method::POST, &["certificates", name, "pending", "merge"], &[], Some(body))?;
-        Ok(Call::new(request, Operation::MergeCertificate, response::json))
+        Ok(Call::new(request, Operation::MergeCertificate, response::certificate))
     }
 
     /// `GET /secrets/{name}/{version}`: the certificate with its private key. With

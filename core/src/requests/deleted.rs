@@ -30,6 +30,6 @@ impl Vault {
     pub fn recover_deleted_certificate(&self, name: &str) -> Result<Call<KeyVaultCertificate>, Error> {
         validate_certificate_name(name)?;
         let request = self.request(Method::POST, &["deletedcertificates", name, "recover"], &[], None)?;
-        Ok(Call::new(request, Operation::RecoverDeletedCertificate, response::json))
+        Ok(Call::new(request, Operation::RecoverDeletedCertificate, response::certificate))
     }
 }

@@ -91,7 +91,7 @@ impl Vault {
         };
         let body = json_body("import parameters", &body)?;
         let request = self.request(Method::POST, &["certificates", name, "import"], &[], Some(body))?;
-        Ok(Call::new(request, Operation::ImportCertificate, response::json))
+        Ok(Call::new(request, Operation::ImportCertificate, response::certificate))
     }
 }
 
