@@ -11,7 +11,9 @@
 //! - `vault_url`: every recorded vault origin, with a NUL and a recorded `nextLink` after it;
 //! - `import`: every downloaded secret `value` (PEM, base64 PKCS#12 and its bytes), and the
 //!   targets' own certificate and key;
-//! - `recording`: the recording files themselves.
+//! - `recording`: the recording files themselves;
+//! - `certificate_bundle`: every recorded certificate bundle (a 2xx body with a `cer`),
+//!   compact as the service sends it and pretty-printed, and the benchmark fixtures.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -43,6 +45,10 @@ fn main() {
             }
             if let Ok(json) = serde_json::from_slice::<serde_json::Value>(response.body()) {
                 collect_ids(&json, &mut strings);
+                if entry.status.is_success() && json.get("cer").is_some() {
+                    seeds.push(("certificate_bundle", serde_json::to_vec(&json).expect("json")));
+                    seeds.push(("certificate_bundle", serde_json::to_vec_pretty(&json).expect("json")));
+                }
             }
             // The recordings keep no request bodies: import material comes from the downloaded
             // secrets (a certificate with its key, PEM or PKCS#12).
@@ -59,6 +65,13 @@ fn main() {
                 }
             }
         }
+    }
+    for fixture in [
+        &include_bytes!("../../core/benches/fixtures/certificate_bundle.json")[..],
+        include_bytes!("../../core/benches/fixtures/certificate_bundle_recorded.json"),
+        include_bytes!("../../core/benches/fixtures/certificate_bundle_emulator.json"),
+    ] {
+        seeds.push(("certificate_bundle", fixture.to_vec()));
     }
     let own = concat!(include_str!("../fixtures/import_cert.pem"), include_str!("../fixtures/import_key.pem"));
     seeds.push(("import", [&[0][..], own.as_bytes()].concat()));
