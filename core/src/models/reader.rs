@@ -1,10 +1,10 @@
 //! A small, strict reader for the certificate bundle, the body of `get_certificate` and of every
 //! other operation that answers with a [`KeyVaultCertificate`].
 //!
-//! serde's derived decoder for the bundle and its policy is large (about 56 KB of code), and a
-//! client calls it once per response, with caches cold from the network round trip: running
-//! that much code costs more than the decoding itself (see BENCHMARKS.md). This reader is a
-//! fraction of the size. It is not a second source of truth: it takes only the plain form of the
+//! serde's derived decoder for the bundle and its policy is large (a decode runs about 27 KB of
+//! its code), and a client calls it once per response, with caches cold from the network round
+//! trip: fetching that much code costs more than the decoding itself (see BENCHMARKS.md). This
+//! reader runs under half as much. It is not a second source of truth: it takes only the plain form of the
 //! body and answers `None` for anything else (an escape in a string, a fraction in a number, a
 //! key given twice, nesting deeper than [`MAX_SKIP_DEPTH`] in an unknown field, the free-form
 //! `platformManaged`, malformed JSON), and the caller then decodes with serde, which decides and names any error. Whatever it
