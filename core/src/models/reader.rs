@@ -208,6 +208,10 @@ fn read_issuer_parameters(r: &mut Reader<'_>) -> Option<IssuerParameters> {
 }
 
 /// A position in JSON text. Every read answers `None` for what serde must decide instead.
+///
+/// The `#[inline(never)]` on the readers of values and of each model is deliberate: each then
+/// exists once in the binary, and a decode runs a third less code for a few calls more (the
+/// measurements are in BENCHMARKS.md).
 struct Reader<'a> {
     text: &'a str,
     pos: usize,
