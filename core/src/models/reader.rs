@@ -353,23 +353,18 @@ impl<'a> Reader<'a> {
         let bytes = &self.text.as_bytes()[self.pos..];
         let negative = bytes[0] == b'-';
         let first = usize::from(negative);
-        let mut end = first;
-        let mut value = 0i64;
-        while let Some(digit) = bytes.get(end).filter(|b| b.is_ascii_digit()) {
-            if end - first == 18 {
-                return None;
-            }
-            value = value * 10 + i64::from(digit - b'0');
-            end += 1;
-        }
-        let count = end - first;
-        if count == 0 || (count > 1 && bytes[first] == b'0') || (negative && value == 0) {
+        let count = digits(&bytes[first..]);
+        if count == 0 || count > 18 || (count > 1 && bytes[first] == b'0') {
             return None;
         }
-        if matches!(bytes.get(end), Some(b'.' | b'e' | b'E')) {
+        if matches!(bytes.get(first + count), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        self.pos += end;
+        let value = bytes[first..first + count].iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+        if negative && value == 0 {
+            return None;
+        }
+        self.pos += first + count;
         Some(if negative { -value } else { value })
     }
 
@@ -385,24 +380,26 @@ impl<'a> Reader<'a> {
 
     /// Skips any JSON value, checking its grammar, nested at most `depth` deep.
     fn skip(&mut self, depth: u32) -> Option<()> {
-        let close = match self.peek()? {
+        let object = match self.peek()? {
             b'"' => return self.str().map(drop),
             b't' => return self.literal("true"),
             b'f' => return self.literal("false"),
             b'n' => return self.literal("null"),
-            b'{' => b'}',
-            b'[' => b']',
+            b'{' => true,
+            b'[' => false,
             _ => return self.number(),
         };
         let depth = depth.checked_sub(1)?;
         self.pos += 1;
         let mut first = true;
-        while self.more(&mut first, close)? {
-            if close == b'}' {
-                self.str()?;
-                self.eat(b':')?;
+        if object {
+            while self.key(&mut first)?.is_some() {
+                self.skip(depth)?;
             }
-            self.skip(depth)?;
+        } else {
+            while self.more(&mut first, b']')? {
+                self.skip(depth)?;
+            }
         }
         Some(())
     }
