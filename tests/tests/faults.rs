@@ -823,6 +823,40 @@ fn a_body_larger_than_max_response_size_is_refused_and_not_retried() {
 }
 
 #[test]
+fn bodies_are_read_whole_whatever_content_length_announces() {
+    for transport in TRANSPORTS {
+        // 3 MiB under the default 16 MiB limit, past the 1 MiB a `Content-Length` reserves up
+        // front: the body grows as it arrives and the bundle (with a large unknown field) parses.
+        let server = MiniServer::start(|req| match &req.authorization {
+            None => Answer::now(challenge()),
+            Some(_) => {
+                let mut body = bundle("http://127.0.0.1", "big");
+                body.pop();
+                body.push_str(&format!(r#","padding":"{}"}}"#, "A".repeat(3 * 1024 * 1024)));
+                Answer::now(json_ok(&body))
+            }
+        });
+        let client = Client::new(transport, &Options::mini(&server));
+        assert_eq!(client.get("big").unwrap().name().as_deref(), Some("big"), "{transport:?}");
+
+        // A `Content-Length` of 10 MiB (under the limit) with 20 bytes sent before the server
+        // closes: a typed error, not a hang, a panic or a short body taken as whole.
+        let server = MiniServer::start(|req| {
+            match &req.authorization {
+            None => Answer::now(challenge()),
+            Some(_) => Answer::now(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\nConnection: close\r\n\r\n{\"id\":\"http://127.0.0.1"
+                    .to_vec(),
+            ),
+        }
+        });
+        let client = Client::new(transport, &Options::mini(&server));
+        let e = client.get("short").expect_err("20 of 10 MiB announced");
+        assert!(matches!(e.kind(), ErrorKind::Transport | ErrorKind::UnexpectedResponse), "{transport:?}: {e}");
+    }
+}
+
+#[test]
 fn a_challenge_for_another_resource_gets_no_token() {
     for transport in TRANSPORTS {
         let emu = Emulator::builder()

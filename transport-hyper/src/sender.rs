@@ -26,6 +26,9 @@ use crate::runtime::{BoxFuture, HyperExecutor, HyperTimer, Runtime, Stream};
 /// Default cap on a response body: larger bodies are an error, never an out-of-memory.
 pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 16 * 1024 * 1024;
 
+/// The most a response's `Content-Length` reserves before any of its body arrives.
+const INITIAL_BODY_CAPACITY: u64 = 1024 * 1024;
+
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// How the HTTP connection is set up.
@@ -145,7 +148,10 @@ impl Sender {
         if declared.is_some_and(|len| len > self.max_response_size) {
             return Err(too_large(self.max_response_size));
         }
-        let mut bytes = Vec::with_capacity(declared.unwrap_or(0) as usize);
+        // Sized once from `Content-Length`, up to `INITIAL_BODY_CAPACITY`: a larger body grows
+        // from there as it arrives, so a server announcing more than it sends costs little.
+        let initial = declared.unwrap_or(0).min(INITIAL_BODY_CAPACITY);
+        let mut bytes = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
         loop {
             let frame = match self.runtime.timeout(self.read_timeout, body.frame()).await {
                 None => return Err(timed_out("reading the response body", self.read_timeout)),

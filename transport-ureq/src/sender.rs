@@ -1,7 +1,7 @@
 //! Sending one request with ureq: TLS roots, timeouts, proxy, response-size limit, and the
 //! classification of failures that the core retry flow needs.
 
-use std::io;
+use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,10 @@ impl Default for ConnectionOptions {
         }
     }
 }
+
+/// The most a response's `Content-Length` reserves before any of its body arrives: a larger
+/// body grows from here as it comes, so a server announcing more than it sends costs little.
+const INITIAL_BODY_CAPACITY: u64 = 1024 * 1024;
 
 /// Sends requests over one pooled ureq agent.
 #[derive(Clone)]
@@ -114,7 +118,13 @@ impl Sender {
         let response =
             if bodiless { self.agent.run(request.map(|_| ())) } else { self.agent.run(request) }.map_err(classify)?;
         let (parts, mut body) = response.into_parts();
-        let bytes = body.with_config().limit(self.max_response_size).read_to_vec().map_err(|e| match e {
+        // Sized once from `Content-Length` rather than grown from empty (ureq's `read_to_vec`
+        // reallocates and copies six times for a 3 KiB bundle); a length past the limit or
+        // `INITIAL_BODY_CAPACITY` only sets where growing starts.
+        let declared = body.content_length().unwrap_or(0).min(self.max_response_size).min(INITIAL_BODY_CAPACITY);
+        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+        let mut reader = body.with_config().limit(self.max_response_size).reader();
+        reader.read_to_end(&mut bytes).map_err(|e| match ureq::Error::from(e) {
             ureq::Error::BodyExceedsLimit(limit) => too_large(limit),
             other => {
                 let mut failure = classify(other);
