@@ -113,10 +113,22 @@ impl<T> fmt::Debug for Call<T> {
 /// Copies a request (method, URI, version, headers, body); `http::Request` is not `Clone`
 /// because of its extensions, which core never uses.
 pub fn clone_request(request: &Request<Vec<u8>>) -> Request<Vec<u8>> {
+    copy_request(request, 0)
+}
+
+/// [`clone_request`] with room for `more_headers` headers beyond the original's, so adding
+/// them (e.g. `Authorization`) does not grow the header map again.
+pub(crate) fn copy_request(request: &Request<Vec<u8>>, more_headers: usize) -> Request<Vec<u8>> {
     let mut copy = Request::new(request.body().clone());
     *copy.method_mut() = request.method().clone();
     *copy.uri_mut() = request.uri().clone();
     *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
+    if more_headers == 0 {
+        *copy.headers_mut() = request.headers().clone();
+    } else {
+        let headers = copy.headers_mut();
+        headers.reserve(request.headers().len() + more_headers);
+        headers.extend(request.headers().iter().map(|(name, value)| (name.clone(), value.clone())));
+    }
     copy
 }

@@ -27,7 +27,7 @@ use super::Flow;
 use crate::auth::challenge::{claims_challenge, Challenge};
 use crate::auth::session::{Acquire, ChallengeStep, Origin, Session};
 use crate::auth::{AccessToken, TokenRequest};
-use crate::call::{clone_request, Call, ResponseParser};
+use crate::call::{clone_request, copy_request, Call, ResponseParser};
 use crate::error::Error;
 
 /// What was sent last, to interpret its answer (and to send it again when asked to).
@@ -325,7 +325,7 @@ impl Drop for Engine {
 
 /// `original` with its `Authorization` header.
 fn authorized(original: &Request<Vec<u8>>, authorization: HeaderValue) -> Request<Vec<u8>> {
-    let mut request = clone_request(original);
+    let mut request = copy_request(original, 1);
     request.headers_mut().insert(AUTHORIZATION, authorization);
     request
 }
@@ -442,6 +442,22 @@ mod tests {
 
     fn bearer(r: &Request<Vec<u8>>) -> Option<&str> {
         r.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok())
+    }
+
+    #[test]
+    fn the_authorized_copy_keeps_every_header_and_adds_the_token() {
+        let mut original = vault().get_certificate("c1").unwrap().into_parts().0;
+        original.headers_mut().append("x-ms-tag", HeaderValue::from_static("one"));
+        original.headers_mut().append("x-ms-tag", HeaderValue::from_static("two"));
+        *original.body_mut() = b"{}".to_vec();
+        let copy = authorized(&original, HeaderValue::from_static("Bearer t"));
+        assert_eq!(copy.method(), original.method());
+        assert_eq!(copy.uri(), original.uri());
+        assert_eq!(copy.body(), original.body());
+        assert_eq!(bearer(&copy), Some("Bearer t"));
+        let mut expected = original.headers().clone();
+        expected.insert(AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        assert_eq!(copy.headers(), &expected);
     }
 
     #[test]
