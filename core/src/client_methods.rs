@@ -204,6 +204,14 @@ macro_rules! client_flow_methods {
             Ok(CreateCertificatePoller::new(self.clone(), flow))
         }
 
+        /// A poller for the creation of `name` started elsewhere (by another process, the
+        /// portal or the Azure CLI), when no continuation token was kept: it polls at once. A name
+        /// with no creation on record ends in `CreateOutcome::Deleted` (the service answers 404).
+        pub fn create_certificate_poller(&self, name: &str) -> Result<CreateCertificatePoller, $crate::Error> {
+            let flow = self.inner.flows.create_certificate_poller(name)?;
+            Ok(CreateCertificatePoller::new(self.clone(), flow))
+        }
+
         /// Deletes a certificate; the poller waits until the deletion is complete.
         pub fn begin_delete_certificate(&self, name: &str) -> Result<DeleteCertificatePoller, $crate::Error> {
             let flow = self.inner.flows.begin_delete_certificate(name)?;
@@ -268,6 +276,51 @@ macro_rules! client_flow_methods {
             options: &$crate::ListOptions,
         ) -> Result<ItemPager<$crate::models::IssuerProperties>, $crate::Error> {
             Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_issuers(options)?))
+        }
+
+        fn resume_list<T: serde::de::DeserializeOwned + Send + 'static>(
+            &self,
+            operation: $crate::Operation,
+            continuation: &str,
+        ) -> Result<ItemPager<T>, $crate::Error> {
+            Ok(ItemPager::new(self.clone(), self.inner.flows.resume_list(operation, continuation)?))
+        }
+
+        /// Resumes [`list_properties_of_certificates`](Self::list_properties_of_certificates)
+        /// from a pager's saved `continuation()`. A link of another list is refused.
+        pub fn resume_list_properties_of_certificates(
+            &self,
+            continuation: &str,
+        ) -> Result<ItemPager<$crate::models::CertificateProperties>, $crate::Error> {
+            self.resume_list($crate::Operation::ListPropertiesOfCertificates, continuation)
+        }
+
+        /// Resumes
+        /// [`list_properties_of_certificate_versions`](Self::list_properties_of_certificate_versions)
+        /// from a pager's saved `continuation()`. A link of another list is refused.
+        pub fn resume_list_properties_of_certificate_versions(
+            &self,
+            continuation: &str,
+        ) -> Result<ItemPager<$crate::models::CertificateProperties>, $crate::Error> {
+            self.resume_list($crate::Operation::ListPropertiesOfCertificateVersions, continuation)
+        }
+
+        /// Resumes [`list_deleted_certificates`](Self::list_deleted_certificates) from a
+        /// pager's saved `continuation()`. A link of another list is refused.
+        pub fn resume_list_deleted_certificates(
+            &self,
+            continuation: &str,
+        ) -> Result<ItemPager<$crate::models::DeletedCertificateProperties>, $crate::Error> {
+            self.resume_list($crate::Operation::ListDeletedCertificates, continuation)
+        }
+
+        /// Resumes [`list_properties_of_issuers`](Self::list_properties_of_issuers) from a
+        /// pager's saved `continuation()`. A link of another list is refused.
+        pub fn resume_list_properties_of_issuers(
+            &self,
+            continuation: &str,
+        ) -> Result<ItemPager<$crate::models::IssuerProperties>, $crate::Error> {
+            self.resume_list($crate::Operation::ListPropertiesOfIssuers, continuation)
         }
     };
 }

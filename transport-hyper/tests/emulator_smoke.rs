@@ -84,3 +84,38 @@ async fn create_get_update_list_delete_recover_purge() {
     assert_eq!(stats.challenges, 1, "one challenge for the whole session");
     assert_eq!(stats.connections, 1, "sequential calls share one connection");
 }
+
+#[tokio::test]
+async fn a_list_resumes_from_its_continuation_and_a_creation_is_followed_by_name() {
+    let emulator = Emulator::builder().create_delay(Duration::from_millis(300)).start().expect("emulator");
+    let first = client(&emulator);
+    for name in ["r1", "r2", "r3", "r4", "r5"] {
+        let policy = CertificatePolicy::new("Self", "CN=r.example");
+        first.begin_create_certificate(name, &policy, &Default::default()).unwrap().wait().await.unwrap();
+    }
+
+    let options = kvcerts_core::ListOptions::default().max_page_size(2);
+    let mut pager = first.list_properties_of_certificates(&options).unwrap();
+    let page = pager.next_page().await.unwrap().unwrap();
+    let mut names: Vec<String> = page.value.iter().map(|c| c.name().unwrap()).collect();
+    let continuation = pager.continuation().expect("a link to the next page").to_owned();
+    let second = client(&emulator);
+    let mut rest = second.resume_list_properties_of_certificates(&continuation).unwrap();
+    while let Some(item) = rest.next().await {
+        names.push(item.unwrap().name().unwrap());
+    }
+    assert_eq!(names, ["r1", "r2", "r3", "r4", "r5"]);
+    let refused = second.resume_list_deleted_certificates(&continuation).err().expect("another list's link");
+    assert_eq!(refused.kind(), ErrorKind::InvalidInput, "{refused}");
+
+    let policy = CertificatePolicy::new("Self", "CN=late.example");
+    let mut started = first.begin_create_certificate("late", &policy, &Default::default()).unwrap();
+    assert!(started.poll().await.is_none(), "sent, and pending for 300 ms");
+    drop(started);
+    let created = second.create_certificate_poller("late").unwrap().wait_for_certificate().await.unwrap();
+    assert_eq!(created.name().as_deref(), Some("late"));
+    assert!(created.cer.as_ref().is_some_and(|c| !c.is_empty()));
+    // No creation on record: the service answers 404, as for a deleted operation.
+    let missing = second.create_certificate_poller("never-created").unwrap().wait().await.unwrap();
+    assert!(matches!(missing, kvcerts_core::flows::CreateOutcome::Deleted), "{missing:?}");
+}

@@ -70,3 +70,45 @@ fn create_get_update_list_delete_recover_purge() {
     assert_eq!(stats.challenges, 1, "one challenge for the whole session");
     assert_eq!(stats.connections, 1, "sequential calls share one connection");
 }
+
+#[test]
+fn a_list_resumes_from_its_continuation_and_a_creation_is_followed_by_name() {
+    let emulator = Emulator::builder().create_delay(Duration::from_millis(300)).start().expect("emulator");
+    let first = client(&emulator);
+    for name in ["r1", "r2", "r3", "r4", "r5"] {
+        first
+            .begin_create_certificate(name, &CertificatePolicy::new("Self", "CN=r.example"), &Default::default())
+            .unwrap()
+            .wait()
+            .unwrap();
+    }
+
+    // One page of two, then the rest from the saved link, by another client (another process,
+    // say): every name once.
+    let options = kvcerts_core::ListOptions::default().max_page_size(2);
+    let mut pager = first.list_properties_of_certificates(&options).unwrap();
+    let page = pager.next_page().unwrap().unwrap();
+    let mut names: Vec<String> = page.value.iter().map(|c| c.name().unwrap()).collect();
+    let continuation = pager.continuation().expect("a link to the next page").to_owned();
+    let second = client(&emulator);
+    names.extend(
+        second.resume_list_properties_of_certificates(&continuation).unwrap().map(|c| c.unwrap().name().unwrap()),
+    );
+    assert_eq!(names, ["r1", "r2", "r3", "r4", "r5"]);
+    // The link of the certificates list does not resume the deleted ones.
+    let refused = second.resume_list_deleted_certificates(&continuation).err().expect("another list's link");
+    assert_eq!(refused.kind(), ErrorKind::InvalidInput, "{refused}");
+
+    // A creation started by one client is followed to its end by another that knows only the name.
+    let mut started = first
+        .begin_create_certificate("late", &CertificatePolicy::new("Self", "CN=late.example"), &Default::default())
+        .unwrap();
+    assert!(started.poll().is_none(), "sent, and pending for 300 ms");
+    drop(started);
+    let created = second.create_certificate_poller("late").unwrap().wait_for_certificate().unwrap();
+    assert_eq!(created.name().as_deref(), Some("late"));
+    assert!(created.cer.as_ref().is_some_and(|c| !c.is_empty()));
+    // No creation on record: the service answers 404, as for a deleted operation.
+    let missing = second.create_certificate_poller("never-created").unwrap().wait().unwrap();
+    assert!(matches!(missing, kvcerts_core::flows::CreateOutcome::Deleted), "{missing:?}");
+}

@@ -14,6 +14,7 @@ use crate::auth::Session;
 use crate::call::Call;
 use crate::error::Error;
 use crate::models::{CertificatePolicy, CertificateProperties, DeletedCertificateProperties, IssuerProperties};
+use crate::operation::Operation;
 use crate::requests::{CreateCertificateOptions, ListOptions};
 use crate::vault::Vault;
 
@@ -215,5 +216,29 @@ impl VaultFlows {
     /// `list_properties_of_issuers`.
     pub fn list_properties_of_issuers(&self, options: &ListOptions) -> Result<Pager<IssuerProperties>, Error> {
         Pager::list_properties_of_issuers(&self.session, &self.vault, options, &self.options.retry)
+    }
+
+    /// Resumes the list `operation` from a link saved with [`Pager::continuation`]; see
+    /// [`Pager::resume`] for what is refused.
+    pub fn resume_list<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: Operation,
+        continuation: &str,
+    ) -> Result<Pager<T>, Error> {
+        Pager::resume(&self.session, &self.vault, operation, continuation, &self.options.retry)
+    }
+
+    /// A poller for the creation of `name` started elsewhere (by another process, the portal
+    /// or the Azure CLI), without its continuation token: the first step polls at once. A name
+    /// with no creation on record ends in [`CreateOutcome::Deleted`](super::CreateOutcome::Deleted)
+    /// (the service answers 404).
+    pub fn create_certificate_poller(&self, name: &str) -> Result<CreatePoller, Error> {
+        CreatePoller::for_certificate(
+            &self.session,
+            &self.vault,
+            name,
+            &self.options.retry,
+            &self.options.create_polling,
+        )
     }
 }

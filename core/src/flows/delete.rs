@@ -7,7 +7,10 @@
 //! - Recover: `POST /deletedcertificates/{name}/recover` → [`KeyVaultCertificate`]; poll
 //!   `GET /certificates/{name}/` while it answers 404; 2xx or 403 ends it.
 //!
-//! The first poll goes out at once, then every [`PollOptions::interval`] (or `Retry-After`).
+//! The first poll goes out one [`PollOptions::interval`] (or the answer's `Retry-After`) after
+//! the request, and so does each next one: the change takes a moment to show, and a poll sent at
+//! once only gets the 404 the recordings show (`GET /deletedcertificates/{name}` right after the
+//! `DELETE`).
 
 use http::{Request, Response, StatusCode};
 use serde::de::DeserializeOwned;

@@ -91,8 +91,9 @@ impl<T> Pager<T> {
         super::exchange::engine_max_steps(&self.session, &self.retry).saturating_add(2)
     }
 
-    /// Resumes a list from a `nextLink` (e.g. [`Pager::continuation`] saved earlier). A link
-    /// outside the vault is refused.
+    /// Resumes the list `operation` from a `nextLink` (e.g. [`Pager::continuation`] saved
+    /// earlier). A link outside the vault, an `operation` that is not a list, and a link of
+    /// another list (deleted certificates resumed as certificates, say) are refused.
     pub fn resume(
         session: &Session,
         vault: &Vault,
@@ -103,10 +104,32 @@ impl<T> Pager<T> {
     where
         T: DeserializeOwned,
     {
-        let _checked = vault.next_page::<T>(operation, next_link)?;
-        Ok(Pager::new(session, vault, operation, retry, Next::Link(next_link.to_owned())))
+        if !LISTS.contains(&operation) {
+            return Err(Error::Misuse(format!(
+                "{} is not a list operation; only a list resumes",
+                operation.python_name()
+            )));
+        }
+        let (request, _) = vault.next_page::<T>(operation, next_link)?.into_parts();
+        // Only a link that is recognisably another list's is refused: the service's own links
+        // are passed on as they are.
+        match Operation::identify(request.method(), request.uri().path()) {
+            Some((other, _)) if other != operation && LISTS.contains(&other) => Err(Error::invalid(
+                "continuation",
+                format!("the link continues {}, not {}", other.python_name(), operation.python_name()),
+            )),
+            _ => Ok(Pager::new(session, vault, operation, retry, Next::Link(next_link.to_owned()))),
+        }
     }
 }
+
+/// The list operations, which page.
+const LISTS: [Operation; 4] = [
+    Operation::ListPropertiesOfCertificates,
+    Operation::ListPropertiesOfCertificateVersions,
+    Operation::ListDeletedCertificates,
+    Operation::ListPropertiesOfIssuers,
+];
 
 impl Pager<CertificateProperties> {
     /// `list_properties_of_certificates` (`maxresults` ≤ 25, `includePending`).
@@ -339,6 +362,33 @@ mod tests {
             &RetryOptions::default()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_link_resumes_only_its_own_list() {
+        let session = session();
+        let vault = Vault::new(V).unwrap();
+        let resume = |operation, link: &str| {
+            Pager::<CertificateProperties>::resume(&session, &vault, operation, link, &RetryOptions::default())
+        };
+        let deleted = "https://REDACTED.vault.azure.net/deletedcertificates?api-version=7.5&$skiptoken=x";
+        let versions = "https://REDACTED.vault.azure.net/certificates/c/versions?api-version=7.5&$skiptoken=x";
+        let issuers = "https://REDACTED.vault.azure.net/certificates/issuers?api-version=7.5&$skiptoken=x";
+        let err = resume(Operation::ListPropertiesOfCertificates, deleted).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("list_deleted_certificates"), "{err}");
+        assert!(resume(Operation::ListPropertiesOfCertificates, versions).is_err());
+        assert!(resume(Operation::ListPropertiesOfCertificateVersions, issuers).is_err());
+        assert!(resume(Operation::ListDeletedCertificates, versions).is_err());
+        // Each list's own link resumes it; a path no route knows is passed on as the service gave it.
+        assert!(resume(Operation::ListDeletedCertificates, deleted).is_ok());
+        assert!(resume(Operation::ListPropertiesOfCertificateVersions, versions).is_ok());
+        assert!(resume(Operation::ListPropertiesOfIssuers, issuers).is_ok());
+        let unknown = "https://REDACTED.vault.azure.net/pages/next?token=1";
+        assert!(resume(Operation::ListPropertiesOfCertificates, unknown).is_ok());
+        // Only a list resumes.
+        let err = resume(Operation::GetCertificate, versions).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Misuse, "{err}");
     }
 
     #[test]
