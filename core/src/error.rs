@@ -69,6 +69,7 @@ pub struct ErrorDetail {
 
 /// A non-success answer from the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceError {
     /// The HTTP status.
     pub status: StatusCode,
@@ -80,6 +81,11 @@ pub struct ServiceError {
     pub inner: Vec<ErrorDetail>,
     /// The `x-ms-request-id` response header, for support requests.
     pub request_id: Option<String>,
+    /// The `x-ms-keyvault-region` response header: the Azure region that answered.
+    pub region: Option<String>,
+    /// The `x-ms-keyvault-service-version` response header: the build of the service that
+    /// answered.
+    pub service_version: Option<String>,
     /// The wait the service asked for (`Retry-After`, `retry-after-ms`, `x-ms-retry-after-ms`).
     pub retry_after: Option<Duration>,
     /// The Key Vault permission the failed operation needs (e.g. `certificates/get`).
@@ -154,8 +160,11 @@ impl fmt::Display for ServiceError {
         if let Some(retry_after) = self.retry_after {
             write!(f, "; retry after {retry_after:?}")?;
         }
-        if let Some(id) = &self.request_id {
-            write!(f, " (x-ms-request-id: {id})")?;
+        match (&self.request_id, &self.region) {
+            (Some(id), Some(region)) => write!(f, " (x-ms-request-id: {id}, region: {region})")?,
+            (Some(id), None) => write!(f, " (x-ms-request-id: {id})")?,
+            (None, Some(region)) => write!(f, " (region: {region})")?,
+            (None, None) => {}
         }
         Ok(())
     }
@@ -311,6 +320,8 @@ mod tests {
             message: Some(message.into()),
             inner: inner.iter().map(|c| ErrorDetail { code: Some((*c).into()), message: None }).collect(),
             request_id: Some("rid".into()),
+            region: None,
+            service_version: None,
             retry_after: None,
             permission: Some("certificates/get"),
         }

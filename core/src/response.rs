@@ -108,6 +108,13 @@ struct WireError {
     innererror: Option<Box<WireError>>,
 }
 
+/// A header kept in an error for support requests: visible ASCII only, at most 256 bytes
+/// (the rest is cut), so a hostile server cannot make errors huge or unprintable.
+fn diagnostic_header(response: &Response<Vec<u8>>, name: &str) -> Option<String> {
+    let value = response.headers().get(name)?.to_str().ok()?;
+    Some(value[..value.len().min(256)].to_owned())
+}
+
 /// Builds the typed error for a non-success response. Never fails: a body that is not the
 /// service's error JSON still gives a [`ServiceError`] with the status, and its text as message.
 pub fn service_error(operation: Operation, response: &Response<Vec<u8>>) -> Error {
@@ -117,7 +124,9 @@ pub fn service_error(operation: Operation, response: &Response<Vec<u8>>) -> Erro
         code: None,
         message: None,
         inner: Vec::new(),
-        request_id: response.headers().get("x-ms-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        request_id: diagnostic_header(response, "x-ms-request-id"),
+        region: diagnostic_header(response, "x-ms-keyvault-region"),
+        service_version: diagnostic_header(response, "x-ms-keyvault-service-version"),
         retry_after: RetryAfter::from_headers(response.headers()).and_then(|r| r.as_delay()),
         permission: Some(operation.permission()),
     };
@@ -173,6 +182,38 @@ mod tests {
         assert_eq!(e.conflict_reason(), Some(crate::ConflictReason::DeletedButRecoverable));
         assert_eq!(e.request_id(), Some("abc"));
         assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn diagnostic_headers_are_kept_bounded_and_printable() {
+        // The headers of a recorded 404 (cpp-KeyVaultCertificateClientTest.GetDeletedCertificate).
+        let recorded = Response::builder()
+            .status(404)
+            .header("x-ms-request-id", "dd6f72e3-c9a2-4086-ada7-160ae16bcb54")
+            .header("x-ms-keyvault-region", "westus2")
+            .header("x-ms-keyvault-service-version", "1.9.150.1")
+            .header("x-ms-keyvault-network-info", "conn_type=Ipv4;addr=24.22.157.72;act_addr_fam=InterNetwork;")
+            .body(br#"{"error": {"code": "CertificateNotFound", "message": "Deleted Certificate not found: GetDeletedCertificate"}}"#.to_vec())
+            .unwrap();
+        let e = service_error(Operation::GetDeletedCertificate, &recorded);
+        let service = e.service_error().unwrap();
+        assert_eq!(service.region.as_deref(), Some("westus2"));
+        assert_eq!(service.service_version.as_deref(), Some("1.9.150.1"));
+        let text = e.to_string();
+        assert!(text.ends_with("(x-ms-request-id: dd6f72e3-c9a2-4086-ada7-160ae16bcb54, region: westus2)"), "{text}");
+        // The network-info header names the caller's address: not kept, not printed.
+        assert!(!text.contains("24.22.157.72") && !format!("{e:?}").contains("24.22.157.72"), "{e:?}");
+
+        let hostile = Response::builder()
+            .status(500)
+            .header("x-ms-request-id", "r".repeat(10_000))
+            .header("x-ms-keyvault-region", http::HeaderValue::from_bytes(b"west\xffus").unwrap())
+            .body(Vec::new())
+            .unwrap();
+        let e = service_error(Operation::GetCertificate, &hostile);
+        assert_eq!(e.request_id().map(str::len), Some(256));
+        assert_eq!(e.service_error().unwrap().region, None, "not visible ASCII: dropped, not mangled");
+        assert!(!e.to_string().contains("region"), "{e}");
     }
 
     #[test]

@@ -225,6 +225,17 @@ fn check_error(entry: &Entry, operation: Operation, response: &http::Response<Ve
     if error.request_id() != recorded_request_id {
         return Err(format!("x-ms-request-id lost: recorded {recorded_request_id:?}, parsed {:?}", error.request_id()));
     }
+    if let Some(service) = error.service_error() {
+        let recorded = |name: &str| entry.response_headers.get(name).and_then(|v| v.to_str().ok());
+        if service.region.as_deref() != recorded("x-ms-keyvault-region")
+            || service.service_version.as_deref() != recorded("x-ms-keyvault-service-version")
+        {
+            return Err(format!(
+                "region or service version lost: parsed {:?} {:?}",
+                service.region, service.service_version
+            ));
+        }
+    }
     Ok(())
 }
 
