@@ -24,10 +24,11 @@
 //! - `--baseline-json`: the same loop, also parsing each body into a `serde_json::Value` (what
 //!   a program calling the REST API by hand does at the least with an answer).
 //! - `--compare` (blocking client): the client's `get_certificate`, the same GETs through the
-//!   client's `send_request` (authentication and retries, no decoding), the `--baseline` loop
-//!   and the `--baseline-json` loop take turns in blocks of 50 calls, N calls each, in one
-//!   thread; the report gives each one's CPU per call (the thread's CPU clock) and the ratios.
-//!   Taking turns exposes all four to the same machine noise (other tenants, frequency
+//!   client's `send_request` (authentication and retries, no decoding), the `--baseline` loop,
+//!   the same loop reading each body into a buffer sized from `Content-Length` (as the client's
+//!   transport does; `baseline_sized`) and the `--baseline-json` loop take turns in blocks of
+//!   50 calls, N calls each, in one thread; the report gives each one's CPU per call (the
+//!   thread's CPU clock) and the ratios. Taking turns exposes all five to the same machine noise (other tenants, frequency
 //!   changes), which on a shared machine moves separate runs by 20 % or more; the ratios are
 //!   what `BENCHMARKS.md` quotes.
 //! - `--emulator`: starts an emulator in-process (its CPU and memory then count in the
@@ -376,9 +377,21 @@ fn populate(url: &str, ca: Option<&str>, names: &[String]) -> usize {
     })
 }
 
-/// The baseline: the same GETs through a bare ureq agent with a fixed bearer token; with
-/// `parse_json`, each body is also parsed into a `serde_json::Value`.
-fn baseline_gets(agent: &ureq::Agent, url: &str, token: &str, names: &[String], n: usize, parse_json: bool) -> usize {
+/// How a baseline loop reads each body.
+#[derive(Clone, Copy)]
+enum Body {
+    /// ureq's `read_to_vec`, not parsed: what a plain loop does.
+    Plain,
+    /// Into a buffer sized from `Content-Length` (as the client's transport does), not parsed.
+    Sized,
+    /// ureq's `read_to_vec`, then parsed into a `serde_json::Value`.
+    Json,
+}
+
+/// The baseline: the same GETs through a bare ureq agent with a fixed bearer token, each body
+/// read as `body` says.
+fn baseline_gets(agent: &ureq::Agent, url: &str, token: &str, names: &[String], n: usize, body: Body) -> usize {
+    use std::io::Read;
     let vault = Vault::with_options(url, kvcerts_core::VaultOptions::default().allow_insecure_loopback(true))
         .expect("vault url");
     let uris: Vec<String> =
@@ -390,9 +403,17 @@ fn baseline_gets(agent: &ureq::Agent, url: &str, token: &str, names: &[String], 
         match request.header("Authorization", &bearer).call() {
             Ok(mut response) => {
                 let ok = response.status() == 200;
-                match response.body_mut().read_to_vec() {
-                    Ok(body) if ok => {
-                        if parse_json && serde_json::from_slice::<Value>(&body).is_err() {
+                let read = match body {
+                    Body::Plain | Body::Json => response.body_mut().read_to_vec(),
+                    Body::Sized => {
+                        let mut bytes = Vec::with_capacity(response.body().content_length().unwrap_or(0) as usize);
+                        let mut reader = response.body_mut().with_config().limit(10 * 1024 * 1024).reader();
+                        reader.read_to_end(&mut bytes).map(|_| bytes).map_err(ureq::Error::from)
+                    }
+                };
+                match read {
+                    Ok(bytes) if ok => {
+                        if matches!(body, Body::Json) && serde_json::from_slice::<Value>(&bytes).is_err() {
                             errors += 1;
                         }
                     }
@@ -419,7 +440,7 @@ type Loop<'a> = (&'static str, Box<dyn Fn(usize) -> usize + 'a>);
 
 /// Runs `loops` in turns, blocks of 50 calls, `n` calls each; each one's CPU per call, and
 /// each one's CPU relative to the plain loop (`baseline`) and the client's relative to the
-/// plain loop that parses JSON (`baseline_json`).
+/// loop that sizes its buffers (`baseline_sized`) and the one that parses JSON (`baseline_json`).
 fn compare(loops: &[Loop<'_>], n: usize, warm_up_errors: usize) -> Value {
     const BLOCK: usize = 50;
     let mut cpu = vec![Duration::ZERO; loops.len()];
@@ -445,6 +466,7 @@ fn compare(loops: &[Loop<'_>], n: usize, warm_up_errors: usize) -> Value {
         out[format!("{name}_to_baseline")] = json!(ratio(name, "baseline"));
     }
     out["client_to_baseline_json"] = json!(ratio("client", "baseline_json"));
+    out["client_to_baseline_sized"] = json!(ratio("client", "baseline_sized"));
     out
 }
 
@@ -497,16 +519,18 @@ fn main() {
     if args.gets > 0 {
         // One call first, so the challenge and the token are not part of the measurement.
         let agent = plain_agent(ca.as_deref());
-        let baseline = |n| baseline_gets(&agent, &url, &args.token, &names, n, args.baseline_json);
+        let read = if args.baseline_json { Body::Json } else { Body::Plain };
+        let baseline = |n| baseline_gets(&agent, &url, &args.token, &names, n, read);
         let warm = if args.baseline { baseline(1) } else { client.gets(&names, 1, 1) };
         if args.compare {
-            let warm = warm + baseline_gets(&agent, &url, &args.token, &names, 1, true);
+            let warm = warm + baseline_gets(&agent, &url, &args.token, &names, 1, Body::Json);
             let (client, agent, token) = (&client, &agent, args.token.as_str());
-            let loops: [Loop<'_>; 4] = [
+            let loops: [Loop<'_>; 5] = [
                 ("client", Box::new(|n| client.gets(&names, n, 1))),
                 ("client_send_request", Box::new(|n| client.send_requests(&names, n))),
-                ("baseline", Box::new(|n| baseline_gets(agent, &url, token, &names, n, false))),
-                ("baseline_json", Box::new(|n| baseline_gets(agent, &url, token, &names, n, true))),
+                ("baseline", Box::new(|n| baseline_gets(agent, &url, token, &names, n, Body::Plain))),
+                ("baseline_sized", Box::new(|n| baseline_gets(agent, &url, token, &names, n, Body::Sized))),
+                ("baseline_json", Box::new(|n| baseline_gets(agent, &url, token, &names, n, Body::Json))),
             ];
             out["compare"] = compare(&loops, args.gets, warm);
         } else {
