@@ -278,7 +278,7 @@ macro_rules! client_flow_methods {
             Ok(ItemPager::new(self.clone(), self.inner.flows.list_properties_of_issuers(options)?))
         }
 
-        fn resume_list<T: serde::de::DeserializeOwned + Send + 'static>(
+        fn resume_list<T: $crate::__private::DeserializeOwned + Send + 'static>(
             &self,
             operation: $crate::Operation,
             continuation: &str,

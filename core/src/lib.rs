@@ -72,3 +72,10 @@ pub use vault::{Vault, VaultOptions};
 /// The `User-Agent` product token transports send: `kvcerts/{version}`.
 pub const USER_AGENT: &str = concat!("kvcerts/", env!("CARGO_PKG_VERSION"));
 pub use flows::{Flow, Input, Now, Step, VaultFlows};
+
+/// What [`client_flow_methods!`] names from other crates, so that a client using it needs no
+/// dependency of its own on them. Not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde::de::DeserializeOwned;
+}
