@@ -17,7 +17,7 @@ use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::client::legacy::Client;
-use kvcerts_core::flows::{TransportErrorKind, TransportFailure};
+use kvcerts_core::flows::{body_capacity, TransportErrorKind, TransportFailure};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
@@ -25,9 +25,6 @@ use crate::runtime::{BoxFuture, HyperExecutor, HyperTimer, Runtime, Stream};
 
 /// Default cap on a response body: larger bodies are an error, never an out-of-memory.
 pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 16 * 1024 * 1024;
-
-/// The most a response's `Content-Length` reserves before any of its body arrives.
-const INITIAL_BODY_CAPACITY: u64 = 1024 * 1024;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -148,10 +145,7 @@ impl Sender {
         if declared.is_some_and(|len| len > self.max_response_size) {
             return Err(too_large(self.max_response_size));
         }
-        // Sized once from `Content-Length`, up to `INITIAL_BODY_CAPACITY`: a larger body grows
-        // from there as it arrives, so a server announcing more than it sends costs little.
-        let initial = declared.unwrap_or(0).min(INITIAL_BODY_CAPACITY);
-        let mut bytes = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
+        let mut bytes = Vec::with_capacity(body_capacity(declared));
         loop {
             let frame = match self.runtime.timeout(self.read_timeout, body.frame()).await {
                 None => return Err(timed_out("reading the response body", self.read_timeout)),

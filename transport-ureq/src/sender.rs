@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kvcerts_core::flows::{TransportErrorKind, TransportFailure};
+use kvcerts_core::flows::{body_capacity, TransportErrorKind, TransportFailure};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 
 /// Default cap on a response body: larger bodies are an error, never an out-of-memory.
@@ -43,10 +43,6 @@ impl Default for ConnectionOptions {
         }
     }
 }
-
-/// The most a response's `Content-Length` reserves before any of its body arrives: a larger
-/// body grows from here as it comes, so a server announcing more than it sends costs little.
-const INITIAL_BODY_CAPACITY: u64 = 1024 * 1024;
 
 /// Sends requests over one pooled ureq agent.
 #[derive(Clone)]
@@ -118,11 +114,8 @@ impl Sender {
         let response =
             if bodiless { self.agent.run(request.map(|_| ())) } else { self.agent.run(request) }.map_err(classify)?;
         let (parts, mut body) = response.into_parts();
-        // Sized once from `Content-Length` rather than grown from empty (ureq's `read_to_vec`
-        // reallocates and copies six times for a 3 KiB bundle); a length past the limit or
-        // `INITIAL_BODY_CAPACITY` only sets where growing starts.
-        let declared = body.content_length().unwrap_or(0).min(self.max_response_size).min(INITIAL_BODY_CAPACITY);
-        let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+        // Not ureq's `read_to_vec`, which grows the body from empty.
+        let mut bytes = Vec::with_capacity(body_capacity(body.content_length()));
         let mut reader = body.with_config().limit(self.max_response_size).reader();
         reader.read_to_end(&mut bytes).map_err(|e| match ureq::Error::from(e) {
             ureq::Error::BodyExceedsLimit(limit) => too_large(limit),

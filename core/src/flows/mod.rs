@@ -114,7 +114,7 @@ pub use pager::Pager;
 pub use poller::{PollOptions, PollerStatus};
 pub use retry::{is_idempotent, RetryMode, RetryOptions};
 pub use send_request::SendRequest;
-pub use step::{Input, Now, Step, TransportErrorKind, TransportFailure, WaitReason};
+pub use step::{body_capacity, Input, Now, Step, TransportErrorKind, TransportFailure, WaitReason};
 
 /// A sans-IO state machine driven by the loop in the [module docs](self).
 pub trait Flow {
