@@ -11,6 +11,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -36,6 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verify_challenge_resource: false, // the emulator's challenge names vault.azure.net
         create_polling: common::emulator_polling(),
         delete_recover_polling: common::emulator_polling(),
+        // Each request carries an `x-ms-client-request-id` made from this seed (core reads no
+        // randomness; std's hash keys are random per process).
+        client_request_id_seed: Some(BuildHasher::hash_one(&RandomState::new(), 0u8)),
         ..ClientOptions::default()
     };
     let flows = options.flows(emulator.vault_url())?;
@@ -127,7 +132,7 @@ fn exchange(mut stream: TcpStream, request: &http::Request<Vec<u8>>) -> io::Resu
         uri.authority().map_or("", |a| a.as_str()),
         request.body().len(),
     );
-    // The flow's headers: Authorization, Content-Type, User-Agent, x-ms-client-request-id.
+    // The flow's headers: Accept, Content-Type, Authorization, x-ms-client-request-id.
     for (name, value) in request.headers() {
         head.push_str(&format!("{name}: {}\r\n", value.to_str().map_err(io::Error::other)?));
     }

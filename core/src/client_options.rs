@@ -26,6 +26,10 @@ pub struct ClientOptions {
     pub allow_insecure_loopback: bool,
     /// A pre-seeded challenge, so the first call takes one round trip.
     pub challenge: Option<Challenge>,
+    /// Seed of the `x-ms-client-request-id` every request carries (see
+    /// [`SessionOptions::client_request_id_seed`]). `None`: [`ClientOptions::flows`] sends none,
+    /// and the transports' clients give a random seed.
+    pub client_request_id_seed: Option<u64>,
 }
 
 impl Default for ClientOptions {
@@ -38,6 +42,7 @@ impl Default for ClientOptions {
             verify_challenge_resource: true,
             allow_insecure_loopback: false,
             challenge: None,
+            client_request_id_seed: None,
         }
     }
 }
@@ -50,11 +55,11 @@ impl ClientOptions {
             .api_version(self.api_version.clone())
             .allow_insecure_loopback(self.allow_insecure_loopback);
         let vault = Vault::with_options(vault_url, vault_options)?;
-        let session = Session::new(
-            SessionOptions::default()
-                .verify_challenge_resource(self.verify_challenge_resource)
-                .allow_insecure_loopback(self.allow_insecure_loopback),
-        );
+        let mut session_options = SessionOptions::default()
+            .verify_challenge_resource(self.verify_challenge_resource)
+            .allow_insecure_loopback(self.allow_insecure_loopback);
+        session_options.client_request_id_seed = self.client_request_id_seed;
+        let session = Session::new(session_options);
         if let Some(challenge) = &self.challenge {
             session.preseed_challenge(vault.url(), challenge.clone())?;
         }
@@ -63,6 +68,14 @@ impl ClientOptions {
             .create_polling(self.create_polling.clone())
             .delete_recover_polling(self.delete_recover_polling.clone());
         Ok(VaultFlows::with_options(vault, session, options))
+    }
+
+    /// The flows of a transport's client: [`ClientOptions::flows`], with `random` as the seed
+    /// of the `x-ms-client-request-id`s unless one was set.
+    pub fn client_flows(&self, vault_url: &str, random: u64) -> Result<VaultFlows, Error> {
+        let options =
+            ClientOptions { client_request_id_seed: self.client_request_id_seed.or(Some(random)), ..self.clone() };
+        options.flows(vault_url)
     }
 
     /// Sets every poll interval at once.

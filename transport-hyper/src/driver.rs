@@ -77,11 +77,10 @@ impl Driver {
     async fn send(&self, request: http::Request<Vec<u8>>, attempt: &mut u32) -> Input {
         *attempt += 1;
         // What the log line needs is kept only when it will be written.
-        let logged = log::log_enabled!(log::Level::Debug)
-            .then(|| (request.method().clone(), request.uri().clone(), Instant::now()));
+        let logged = log::log_enabled!(log::Level::Debug).then(|| (report::Sending::of(&request), Instant::now()));
         let result = self.sender.send(request).await;
-        if let Some((method, uri, started)) = logged {
-            let line = report::exchange_line(&method, &uri, result.as_ref(), started.elapsed(), *attempt);
+        if let Some((sending, started)) = logged {
+            let line = sending.line(result.as_ref(), started.elapsed(), *attempt);
             log::debug!("{line}");
         }
         match result {

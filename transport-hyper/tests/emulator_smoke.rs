@@ -119,3 +119,21 @@ async fn a_list_resumes_from_its_continuation_and_a_creation_is_followed_by_name
     let missing = second.create_certificate_poller("never-created").unwrap().wait().await.unwrap();
     assert!(matches!(missing, kvcerts_core::flows::CreateOutcome::Deleted), "{missing:?}");
 }
+
+#[tokio::test]
+async fn each_request_carries_its_own_client_request_id_which_the_service_echoes() {
+    let emulator = Emulator::builder().start().expect("emulator");
+    let (first, second) = (client(&emulator), client(&emulator));
+    let mut ids = Vec::new();
+    for (client, name) in [(&first, "a"), (&first, "b"), (&second, "a")] {
+        let request = client.vault().get_certificate(name).unwrap().into_parts().0;
+        let response = client.send_request(request).await.unwrap();
+        assert_eq!(response.status(), 404);
+        ids.push(response.headers()["x-ms-client-request-id"].to_str().unwrap().to_owned());
+    }
+    assert!(ids.iter().all(|id| id.len() == 36 && id.matches('-').count() == 4), "{ids:?}");
+    assert!(
+        ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2],
+        "one id per request, other ids in another client: {ids:?}"
+    );
+}

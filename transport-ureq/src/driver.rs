@@ -79,11 +79,11 @@ impl Driver {
             Step::Send(request) => {
                 *attempt += 1;
                 // What the log line needs is kept only when it will be written.
-                let logged = log::log_enabled!(log::Level::Debug)
-                    .then(|| (request.method().clone(), request.uri().clone(), Instant::now()));
+                let logged =
+                    log::log_enabled!(log::Level::Debug).then(|| (report::Sending::of(&request), Instant::now()));
                 let result = self.sender.send(request);
-                if let Some((method, uri, started)) = logged {
-                    let line = report::exchange_line(&method, &uri, result.as_ref(), started.elapsed(), *attempt);
+                if let Some((sending, started)) = logged {
+                    let line = sending.line(result.as_ref(), started.elapsed(), *attempt);
                     log::debug!("{line}");
                 }
                 match result {

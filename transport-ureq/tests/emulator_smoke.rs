@@ -112,3 +112,23 @@ fn a_list_resumes_from_its_continuation_and_a_creation_is_followed_by_name() {
     let missing = second.create_certificate_poller("never-created").unwrap().wait().unwrap();
     assert!(matches!(missing, kvcerts_core::flows::CreateOutcome::Deleted), "{missing:?}");
 }
+
+#[test]
+fn each_request_carries_its_own_client_request_id_which_the_service_echoes() {
+    let emulator = Emulator::builder().start().expect("emulator");
+    let first = client(&emulator);
+    let echoed = |name: &str| {
+        let request = first.vault().get_certificate(name).unwrap().into_parts().0;
+        let response = first.send_request(request).unwrap();
+        assert_eq!(response.status(), 404);
+        response.headers().get("x-ms-client-request-id").expect("echoed").to_str().unwrap().to_owned()
+    };
+    let (a, b) = (echoed("a"), echoed("b"));
+    assert_eq!((a.len(), a.matches('-').count()), (36, 4), "{a}");
+    assert_ne!(a, b, "one id per request");
+    // Another client (another process, say) draws other ids.
+    let other = client(&emulator);
+    let request = other.vault().get_certificate("a").unwrap().into_parts().0;
+    let c = other.send_request(request).unwrap().headers()["x-ms-client-request-id"].to_str().unwrap().to_owned();
+    assert!(c != a && c != b, "{a} {b} {c}");
+}

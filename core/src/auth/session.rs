@@ -56,6 +56,11 @@ pub struct SessionOptions {
     /// After a failed refresh of a still-valid token, wait this long before trying again
     /// (default 30 s).
     pub refresh_backoff: Duration,
+    /// Seed of the `x-ms-client-request-id` each request carries (the same on all its attempts,
+    /// echoed by the service, so a request that got no answer can still be found in the
+    /// service's logs). `None` (the default: core reads no randomness) sends none; the
+    /// transports' clients give a random seed.
+    pub client_request_id_seed: Option<u64>,
 }
 
 impl Default for SessionOptions {
@@ -67,6 +72,7 @@ impl Default for SessionOptions {
             in_flight_poll: Duration::from_millis(20),
             in_flight_timeout: Duration::from_secs(60),
             refresh_backoff: Duration::from_secs(30),
+            client_request_id_seed: None,
         }
     }
 }
@@ -107,6 +113,38 @@ impl SessionOptions {
         self.in_flight_timeout = timeout;
         self
     }
+
+    /// Sends an `x-ms-client-request-id` with every request, made from `seed` (give a random
+    /// one: two sessions with the same seed send the same ids).
+    pub fn client_request_ids(mut self, seed: u64) -> Self {
+        self.client_request_id_seed = Some(seed);
+        self
+    }
+}
+
+/// The `x-ms-client-request-id` of flow `flow` in a session seeded with `seed`: 122 bits of
+/// the two mixed into a UUID (version 4 layout), e.g. `1b4e28ba-2fa1-41d2-883f-0016d3cca427`.
+fn client_request_id(seed: u64, flow: u64) -> http::HeaderValue {
+    // splitmix64's finalizer: distinct inputs give distinct, well-spread outputs.
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    let high = mix(seed ^ flow.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let low = mix(high ^ seed.rotate_left(32));
+    let bits =
+        (u128::from(high) << 64 | u128::from(low)) & !(0xf000 << 64 | 0xc000 << 48) | (0x4000 << 64 | 0x8000 << 48);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [b'-'; 36];
+    let mut nibble = 32;
+    for (i, byte) in text.iter_mut().enumerate() {
+        if !matches!(i, 8 | 13 | 18 | 23) {
+            nibble -= 1;
+            *byte = HEX[(bits >> (nibble * 4)) as usize & 0xf];
+        }
+    }
+    http::HeaderValue::from_bytes(&text).unwrap_or_else(|_| http::HeaderValue::from_static("-"))
 }
 
 /// `scheme://host[:port]` of a request, the key of the challenge cache.
@@ -320,6 +358,11 @@ impl Session {
     /// A fresh id for a flow (ownership of probes and fetches, jitter streams).
     pub(crate) fn flow_id(&self) -> u64 {
         self.inner.next_flow.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The `x-ms-client-request-id` of flow `flow`, when the session sends them.
+    pub(crate) fn client_request_id(&self, flow: u64) -> Option<http::HeaderValue> {
+        self.inner.options.client_request_id_seed.map(|seed| client_request_id(seed, flow))
     }
 
     /// Whether a token may be attached to a request to `origin`: https, or plain http to a

@@ -30,6 +30,9 @@ use crate::auth::{AccessToken, TokenRequest};
 use crate::call::{clone_request, copy_request, Call, ResponseParser};
 use crate::error::Error;
 
+/// The header a request's client-side id travels in; the service echoes it.
+const X_MS_CLIENT_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-ms-client-request-id");
+
 /// What was sent last, to interpret its answer (and to send it again when asked to).
 struct Sent {
     /// The `Authorization` value it carried; `None` for the unauthenticated probe.
@@ -76,11 +79,17 @@ impl Engine {
 
     pub(crate) fn with_idempotency(
         session: &Session,
-        request: Request<Vec<u8>>,
+        mut request: Request<Vec<u8>>,
         retry: &RetryOptions,
         idempotent: bool,
     ) -> Self {
         let flow = session.flow_id();
+        // One id for the request and every attempt of it (probe, retries); a caller's own is kept.
+        if let Some(id) = session.client_request_id(flow) {
+            if let http::header::Entry::Vacant(slot) = request.headers_mut().entry(X_MS_CLIENT_REQUEST_ID) {
+                slot.insert(id);
+            }
+        }
         let (origin, error) =
             match session.origin(request.uri()).and_then(|o| session.check_transport_security(&o).map(|_| o)) {
                 Ok(o) => (Some(o), None),
@@ -442,6 +451,51 @@ mod tests {
 
     fn bearer(r: &Request<Vec<u8>>) -> Option<&str> {
         r.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok())
+    }
+
+    #[test]
+    fn every_attempt_of_a_request_carries_its_one_client_request_id() {
+        let id =
+            |r: &Request<Vec<u8>>| r.headers().get("x-ms-client-request-id").map(|v| v.to_str().unwrap().to_owned());
+        let session = Session::new(SessionOptions::default().client_request_ids(7));
+        let mut d =
+            Driver::new([unauthorized().into(), response(503, &[], "").into(), response(200, &[], CERT).into()]);
+        d.run(&mut get(&session)).unwrap();
+        assert_eq!(d.sent.len(), 3, "probe, 503, retry");
+        let first = id(&d.sent[0]).expect("an id");
+        assert!(d.sent.iter().all(|r| id(r).as_ref() == Some(&first)), "one id for the probe and every retry");
+        // A UUID in the version-4 layout.
+        let groups: Vec<&str> = first.split('-').collect();
+        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{first}");
+        assert!(first.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{first}");
+        assert!(groups[2].starts_with('4') && matches!(&groups[3][..1], "8" | "9" | "a" | "b"), "{first}");
+
+        // The next request another; another seed, others again.
+        let mut d = Driver::new([response(200, &[], CERT).into()]);
+        d.run(&mut get(&session)).unwrap();
+        let second = id(&d.sent[0]).unwrap();
+        assert_ne!(second, first);
+        let other = Session::new(SessionOptions::default().client_request_ids(8));
+        other
+            .preseed_challenge(
+                "https://myvault.vault.azure.net",
+                Challenge::new("https://vault.azure.net/.default", None),
+            )
+            .unwrap();
+        let mut d = Driver::new([response(200, &[], CERT).into()]);
+        d.run(&mut get(&other)).unwrap();
+        assert!(![first.as_str(), second.as_str()].contains(&id(&d.sent[0]).unwrap().as_str()));
+
+        // The caller's own id is kept; a session without a seed sends none.
+        let mut call = vault().get_certificate("c1").unwrap();
+        call.request_mut().headers_mut().insert("x-ms-client-request-id", HeaderValue::from_static("mine"));
+        let mut d = Driver::new([response(200, &[], CERT).into()]);
+        d.run(&mut Exchange::new(&session, call, &RetryOptions::default())).unwrap();
+        assert_eq!(id(&d.sent[0]).as_deref(), Some("mine"));
+        let plain = Session::default();
+        let mut d = Driver::new([unauthorized().into(), response(200, &[], CERT).into()]);
+        d.run(&mut get(&plain)).unwrap();
+        assert!(d.sent.iter().all(|r| id(r).is_none()));
     }
 
     #[test]

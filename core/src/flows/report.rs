@@ -1,10 +1,10 @@
 //! What a driver logs about the steps it carries out: one line per exchange, one per wait.
 //! Both transports log these lines, so their logs read the same. Nothing secret is in them:
-//! no headers, no bodies, and no query value but the `api-version`.
+//! no headers but the request ids, no bodies, and no query value but the `api-version`.
 
 use std::time::Duration;
 
-use http::{Method, Response, Uri};
+use http::{HeaderValue, Method, Request, Response, Uri};
 
 use super::step::{TransportFailure, WaitReason};
 
@@ -36,27 +36,48 @@ pub fn redacted_url(uri: &Uri) -> String {
     out
 }
 
-/// The debug line for one exchange: method, redacted URL, status or failure, duration,
-/// `x-ms-request-id` and attempt number.
-pub fn exchange_line(
-    method: &Method,
-    uri: &Uri,
-    result: Result<&Response<Vec<u8>>, &TransportFailure>,
-    elapsed: Duration,
-    attempt: u32,
-) -> String {
-    let url = redacted_url(uri);
-    let ms = elapsed.as_millis();
-    match result {
-        Ok(response) => {
-            let request_id = response.headers().get("x-ms-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            format!(
-                "{method} {url} -> {} in {ms} ms (x-ms-request-id: {request_id}, attempt {attempt})",
-                response.status().as_u16()
-            )
+/// What the log line of an exchange needs from its request, taken before the request is
+/// handed to the transport (which consumes it).
+#[derive(Debug, Clone)]
+pub struct Sending {
+    method: Method,
+    uri: Uri,
+    client_request_id: Option<HeaderValue>,
+}
+
+impl Sending {
+    /// Takes the method, the URL and the `x-ms-client-request-id` of `request`.
+    pub fn of<B>(request: &Request<B>) -> Self {
+        Sending {
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            client_request_id: request.headers().get("x-ms-client-request-id").cloned(),
         }
-        Err(failure) => {
-            format!("{method} {url} -> {} error after {ms} ms: {} (attempt {attempt})", failure.kind, failure.message)
+    }
+
+    /// The debug line for the exchange: method, redacted URL, status or failure, duration,
+    /// `x-ms-request-id` (the service's id of the request), `x-ms-client-request-id` (ours,
+    /// which also names a request that got no answer) and attempt number.
+    pub fn line(
+        &self,
+        result: Result<&Response<Vec<u8>>, &TransportFailure>,
+        elapsed: Duration,
+        attempt: u32,
+    ) -> String {
+        let (method, url, ms) = (&self.method, redacted_url(&self.uri), elapsed.as_millis());
+        let client_id = self.client_request_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("-");
+        match result {
+            Ok(response) => {
+                let request_id = response.headers().get("x-ms-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                format!(
+                    "{method} {url} -> {} in {ms} ms (x-ms-request-id: {request_id}, x-ms-client-request-id: {client_id}, attempt {attempt})",
+                    response.status().as_u16()
+                )
+            }
+            Err(failure) => format!(
+                "{method} {url} -> {} error after {ms} ms: {} (x-ms-client-request-id: {client_id}, attempt {attempt})",
+                failure.kind, failure.message
+            ),
         }
     }
 }
@@ -84,12 +105,23 @@ mod tests {
             redacted_url(&uri),
             "https://v.vault.azure.net/certificates?api-version=7.4&$skiptoken=REDACTED&maxresults=REDACTED"
         );
+        let request = Request::get(uri.clone())
+            .header("x-ms-client-request-id", "c1")
+            .header("authorization", "Bearer secret-token")
+            .body(Vec::<u8>::new())
+            .unwrap();
+        let sending = Sending::of(&request);
         let response = Response::builder().status(404).header("x-ms-request-id", "r1").body(Vec::new()).unwrap();
-        let line = exchange_line(&Method::GET, &uri, Ok(&response), Duration::from_millis(12), 2);
+        let line = sending.line(Ok(&response), Duration::from_millis(12), 2);
         assert!(line.starts_with("GET https://v.vault.azure.net/certificates?api-version=7.4&"), "{line}");
-        assert!(line.contains("-> 404 in 12 ms (x-ms-request-id: r1, attempt 2)"), "{line}");
+        assert!(
+            line.contains("-> 404 in 12 ms (x-ms-request-id: r1, x-ms-client-request-id: c1, attempt 2)"),
+            "{line}"
+        );
         let failure = TransportFailure::new(TransportErrorKind::Connect, false, "refused");
-        assert!(exchange_line(&Method::GET, &uri, Err(&failure), Duration::ZERO, 1).contains("connect error"));
+        let line = sending.line(Err(&failure), Duration::ZERO, 1);
+        assert!(line.contains("connect error") && line.contains("(x-ms-client-request-id: c1, attempt 1)"), "{line}");
+        assert!(!format!("{line}{sending:?}").contains("secret-token"), "only the id of all the headers is kept");
         assert!(wait_line(WaitReason::Throttled, Duration::from_secs(1)).0);
         assert!(!wait_line(WaitReason::Polling, Duration::from_secs(1)).0);
     }
