@@ -42,9 +42,7 @@ impl ClientBuilder {
 
     /// Validates everything and builds the client.
     pub fn build(self) -> Result<CertificateClient, Error> {
-        // Std's hash keys are random per process: a seed for the request ids, with no crate.
-        let random = std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 0u8);
-        let flows = self.options.client_flows(&self.vault_url, random)?;
+        let flows = self.options.flows(&self.vault_url)?;
         let sender = Sender::new(&self.connection)?;
         Ok(CertificateClient { inner: Arc::new(Inner { flows, driver: Driver::new(sender, self.credential) }) })
     }

@@ -17,6 +17,7 @@ fn client(emulator: &Emulator) -> CertificateClient {
         .add_root_certificate_pem(emulator.ca_pem().expect("https emulator").as_bytes().to_vec())
         .verify_challenge_resource(false)
         .poll_interval(Duration::from_millis(50))
+        .client_request_ids(true)
         .build()
         .expect("client")
 }

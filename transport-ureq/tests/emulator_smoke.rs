@@ -13,6 +13,7 @@ fn client(emulator: &Emulator) -> CertificateClient {
         .add_root_certificate_pem(emulator.ca_pem().expect("https emulator").as_bytes().to_vec())
         .verify_challenge_resource(false)
         .poll_interval(Duration::from_millis(50))
+        .client_request_ids(true)
         .build()
         .expect("client")
 }
@@ -131,4 +132,13 @@ fn each_request_carries_its_own_client_request_id_which_the_service_echoes() {
     let request = other.vault().get_certificate("a").unwrap().into_parts().0;
     let c = other.send_request(request).unwrap().headers()["x-ms-client-request-id"].to_str().unwrap().to_owned();
     assert!(c != a && c != b, "{a} {b} {c}");
+    // Off unless asked for.
+    let plain = CertificateClient::builder(emulator.vault_url(), Arc::new(StaticTokenCredential::new("t")))
+        .add_root_certificate_pem(emulator.ca_pem().unwrap().as_bytes().to_vec())
+        .verify_challenge_resource(false)
+        .build()
+        .unwrap();
+    let response = plain.send_request(plain.vault().get_certificate("a").unwrap().into_parts().0).unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.headers().get("x-ms-client-request-id").is_none());
 }

@@ -58,8 +58,8 @@ pub struct SessionOptions {
     pub refresh_backoff: Duration,
     /// Seed of the `x-ms-client-request-id` each request carries (the same on all its attempts,
     /// echoed by the service, so a request that got no answer can still be found in the
-    /// service's logs). `None` (the default: core reads no randomness) sends none; the
-    /// transports' clients give a random seed.
+    /// service's logs). `None` (the default) sends none; core reads no randomness, so the seed
+    /// comes from the caller (the clients' `client_request_ids(true)` draws a random one).
     pub client_request_id_seed: Option<u64>,
 }
 
