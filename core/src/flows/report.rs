@@ -65,17 +65,20 @@ impl Sending {
         attempt: u32,
     ) -> String {
         let (method, url, ms) = (&self.method, redacted_url(&self.uri), elapsed.as_millis());
-        let client_id = self.client_request_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or("-");
+        let client_id = match self.client_request_id.as_ref().and_then(|v| v.to_str().ok()) {
+            Some(id) => format!("x-ms-client-request-id: {id}, "),
+            None => String::new(),
+        };
         match result {
             Ok(response) => {
                 let request_id = response.headers().get("x-ms-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                 format!(
-                    "{method} {url} -> {} in {ms} ms (x-ms-request-id: {request_id}, x-ms-client-request-id: {client_id}, attempt {attempt})",
+                    "{method} {url} -> {} in {ms} ms (x-ms-request-id: {request_id}, {client_id}attempt {attempt})",
                     response.status().as_u16()
                 )
             }
             Err(failure) => format!(
-                "{method} {url} -> {} error after {ms} ms: {} (x-ms-client-request-id: {client_id}, attempt {attempt})",
+                "{method} {url} -> {} error after {ms} ms: {} ({client_id}attempt {attempt})",
                 failure.kind, failure.message
             ),
         }
@@ -122,6 +125,10 @@ mod tests {
         let line = sending.line(Err(&failure), Duration::ZERO, 1);
         assert!(line.contains("connect error") && line.contains("(x-ms-client-request-id: c1, attempt 1)"), "{line}");
         assert!(!format!("{line}{sending:?}").contains("secret-token"), "only the id of all the headers is kept");
+        // Without an id, the line does not mention one.
+        let plain = Sending::of(&Request::get(uri.clone()).body(()).unwrap());
+        let line = plain.line(Ok(&response), Duration::from_millis(3), 1);
+        assert!(line.ends_with("(x-ms-request-id: r1, attempt 1)"), "{line}");
         assert!(wait_line(WaitReason::Throttled, Duration::from_secs(1)).0);
         assert!(!wait_line(WaitReason::Polling, Duration::from_secs(1)).0);
     }
