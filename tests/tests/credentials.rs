@@ -152,6 +152,21 @@ fn imds_style_managed_identity_sends_metadata_and_reports_its_errors() {
 }
 
 #[test]
+fn an_identity_endpoint_that_refuses_connections_fails_at_once() {
+    // A port nothing listens on: what IMDS looks like off Azure (connection refused).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let lookup = move |k: &str| (k == "AZURE_POD_IDENTITY_AUTHORITY_HOST").then(|| format!("http://127.0.0.1:{port}"));
+    let core = auth::ManagedIdentityCredential::from_environment(lookup, None);
+    let credential = ManagedIdentityCredential::from_core(core, &ConnectionOptions::default()).expect("credential");
+    let started = std::time::Instant::now();
+    let error = credential.get_token(&TokenRequest::new(vec![SCOPE.into()])).unwrap_err();
+    // Not a performance bound: retrying would wait 0.67 s at the least before the second of
+    // up to seven attempts (the managed identity profile waits up to ~84 s in all).
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "retried: {:?}", started.elapsed());
+    assert!(matches!(error.kind(), ErrorKind::Transport | ErrorKind::Authentication), "{error}");
+}
+
+#[test]
 fn workload_identity_sends_the_federated_token_as_client_assertion() {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("token");

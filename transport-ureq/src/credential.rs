@@ -144,7 +144,8 @@ impl ManagedIdentityCredential {
         let mut connection = connection.clone();
         // IMDS answers quickly or not at all: do not wait long for a VM endpoint that is absent.
         connection.connect_timeout = connection.connect_timeout.min(Duration::from_secs(2));
-        Ok(ManagedIdentityCredential { core, sender: TokenSender::new(&connection)? })
+        let sender = TokenSender { retry: RetryOptions::managed_identity(), ..TokenSender::new(&connection)? };
+        Ok(ManagedIdentityCredential { core, sender })
     }
 }
 

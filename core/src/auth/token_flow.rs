@@ -158,6 +158,33 @@ mod tests {
     }
 
     #[test]
+    fn imds_waits_out_its_start_but_an_absent_endpoint_fails_at_once() {
+        let c = ManagedIdentityCredential { source: ManagedIdentitySource::Imds, user_assigned: None };
+        let kv = TokenRequest::new(vec!["https://vault.azure.net/.default".into()]);
+        let ok = r#"{"access_token":"eyJ0","expires_in":"3600","token_type":"Bearer"}"#;
+        // Six 410s (IMDS right after a VM starts), then the token.
+        let mut answers: Vec<_> = (0..6).map(|_| response(410, &[], "").into()).collect();
+        answers.push(response(200, &[], ok).into());
+        let mut d = Driver::new(answers);
+        let mut flow = c.token_flow(&kv, &RetryOptions::managed_identity()).unwrap();
+        assert_eq!(d.run(&mut flow).unwrap().secret(), "eyJ0");
+        assert_eq!(d.kinds().iter().filter(|k| **k == "Send").count(), 7);
+        // The default profile gives up after three retries.
+        let mut answers: Vec<_> = (0..6).map(|_| response(410, &[], "").into()).collect();
+        answers.push(response(200, &[], ok).into());
+        let mut d = Driver::new(answers);
+        let mut flow = c.token_flow(&kv, &RetryOptions::default()).unwrap();
+        assert!(d.run(&mut flow).is_err());
+        assert_eq!(d.kinds().iter().filter(|k| **k == "Send").count(), 4);
+
+        // Nothing listening (not on Azure): one attempt, not six, so DefaultAzureCredential moves on.
+        let mut d = Driver::new([crate::flows::scenario::connect_error()]);
+        let mut flow = c.token_flow(&kv, &RetryOptions::managed_identity()).unwrap();
+        let e = d.run(&mut flow).unwrap_err();
+        assert_eq!(d.kinds(), ["Send", "Done"], "{e}");
+    }
+
+    #[test]
     fn entra_errors_end_the_flow() {
         let c = crate::auth::ClientSecretCredential::new("t", "c", "secret-value");
         let mut flow = c

@@ -14,7 +14,9 @@
 //!   `POST …/backup`): 500, 502, 504 and transport errors after the request was sent. The
 //!   other POSTs (create, import, merge, restore, recover) are not, so a retry never creates or
 //!   imports a certificate twice;
-//! - never: TLS failures.
+//! - never: TLS failures;
+//! - managed identity endpoints (a different set of statuses: 404, 408, 410, 429, 5xx): never a
+//!   failure to connect, since an identity endpoint that does not answer is absent.
 
 use std::time::{Duration, Instant};
 
@@ -66,6 +68,14 @@ impl Default for RetryOptions {
 }
 
 impl RetryOptions {
+    /// The profile for managed identity token endpoints: up to **6 retries** from **1.34 s**,
+    /// doubling (at most ~84 s of waits in all), for IMDS, which answers 410 for up to 70 s
+    /// after a VM starts and 404/429/5xx while it updates. An endpoint that cannot be reached at
+    /// all is not retried (see the module docs).
+    pub fn managed_identity() -> Self {
+        RetryOptions { max_retries: 6, base_delay: Duration::from_millis(1340), ..RetryOptions::default() }
+    }
+
     /// No retries at all.
     pub fn disabled() -> Self {
         RetryOptions { max_retries: 0, ..RetryOptions::default() }
@@ -209,7 +219,9 @@ impl RetryState {
     pub(crate) fn after_transport(&mut self, now: Now, failure: &TransportFailure) -> Option<(Instant, WaitReason)> {
         let retry = match failure.kind {
             TransportErrorKind::Tls | TransportErrorKind::ResponseTooLarge => false,
-            _ if !failure.request_sent => true,
+            // A managed identity endpoint that cannot be reached is not there (not on Azure, or
+            // no identity): say so at once, so that `DefaultAzureCredential` moves on.
+            _ if !failure.request_sent => self.statuses != RetryStatuses::ManagedIdentity,
             _ => self.idempotent,
         };
         if !retry {
