@@ -34,6 +34,7 @@ use http::Uri;
 use super::challenge::{verify_challenge_resource, Challenge};
 use super::token::{AccessToken, TokenCache, TokenLookup, TokenRequest};
 use crate::error::Error;
+use crate::flows::retry::SplitMix64;
 use crate::flows::Now;
 use crate::vault::is_loopback_host;
 
@@ -125,14 +126,10 @@ impl SessionOptions {
 /// The `x-ms-client-request-id` of flow `flow` in a session seeded with `seed`: 122 bits of
 /// the two mixed into a UUID (version 4 layout), e.g. `1b4e28ba-2fa1-41d2-883f-0016d3cca427`.
 fn client_request_id(seed: u64, flow: u64) -> http::HeaderValue {
-    // splitmix64's finalizer: distinct inputs give distinct, well-spread outputs.
-    fn mix(mut z: u64) -> u64 {
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    let high = mix(seed ^ flow.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-    let low = mix(high ^ seed.rotate_left(32));
+    // The jitter generator, started at a state that differs for every flow (an odd multiplier
+    // and a xor keep it one-to-one), so no two flows of a session share their first word.
+    let mut rng = SplitMix64::new(seed ^ flow.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let (high, low) = (rng.next_u64(), rng.next_u64());
     let bits =
         (u128::from(high) << 64 | u128::from(low)) & !(0xf000 << 64 | 0xc000 << 48) | (0x4000 << 64 | 0x8000 << 48);
     const HEX: &[u8; 16] = b"0123456789abcdef";

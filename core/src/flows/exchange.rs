@@ -31,7 +31,7 @@ use crate::call::{clone_request, copy_request, Call, ResponseParser};
 use crate::error::Error;
 
 /// The header a request's client-side id travels in; the service echoes it.
-const X_MS_CLIENT_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-ms-client-request-id");
+pub(crate) const X_MS_CLIENT_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-ms-client-request-id");
 
 /// What was sent last, to interpret its answer (and to send it again when asked to).
 struct Sent {

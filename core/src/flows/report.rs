@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use http::{HeaderValue, Method, Request, Response, Uri};
 
+use super::exchange::X_MS_CLIENT_REQUEST_ID;
 use super::step::{TransportFailure, WaitReason};
 
 /// The URL for logs: scheme, host and path, with every query value but `api-version` hidden.
@@ -51,7 +52,7 @@ impl Sending {
         Sending {
             method: request.method().clone(),
             uri: request.uri().clone(),
-            client_request_id: request.headers().get("x-ms-client-request-id").cloned(),
+            client_request_id: request.headers().get(X_MS_CLIENT_REQUEST_ID).cloned(),
         }
     }
 
