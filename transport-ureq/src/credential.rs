@@ -144,14 +144,13 @@ impl ManagedIdentityCredential {
         let mut connection = connection.clone();
         // IMDS answers quickly or not at all: do not wait long for a VM endpoint that is absent.
         connection.connect_timeout = connection.connect_timeout.min(Duration::from_secs(2));
-        let sender = TokenSender { retry: RetryOptions::managed_identity(), ..TokenSender::new(&connection)? };
-        Ok(ManagedIdentityCredential { core, sender })
+        Ok(ManagedIdentityCredential { core, sender: TokenSender::new(&connection)? })
     }
 }
 
 impl TokenCredential for ManagedIdentityCredential {
     fn get_token(&self, request: &TokenRequest) -> Result<AccessToken, Error> {
-        self.sender.run(self.core.token_flow(request, &self.sender.retry)?)
+        self.sender.run(self.core.token_flow(request)?)
     }
 }
 

@@ -576,10 +576,14 @@ impl ManagedIdentityCredential {
     }
 
     /// The flow that gets a token for `request`, retrying 404, 408, 410, 429 and 5xx (IMDS
-    /// answers those while it starts or upgrades) as `retry` says (the clients use
-    /// [`RetryOptions::managed_identity`]), but not an endpoint that cannot be reached: it is
-    /// absent, and the error says so at once.
-    pub fn token_flow(&self, request: &TokenRequest, retry: &RetryOptions) -> Result<TokenFlow, Error> {
+    /// answers those while it starts or upgrades) with [`RetryOptions::managed_identity`], but
+    /// not an endpoint that cannot be reached: it is absent, and the error says so at once.
+    pub fn token_flow(&self, request: &TokenRequest) -> Result<TokenFlow, Error> {
+        self.token_flow_with(request, &RetryOptions::managed_identity())
+    }
+
+    /// [`ManagedIdentityCredential::token_flow`] with other retry options.
+    pub fn token_flow_with(&self, request: &TokenRequest, retry: &RetryOptions) -> Result<TokenFlow, Error> {
         let http = self.token_request(request)?;
         let this = self.clone();
         Ok(TokenFlow::new(http, retry, RetryStatuses::ManagedIdentity, move |r, now| this.parse_token_response(r, now)))

@@ -145,7 +145,10 @@ mod tests {
     fn imds_is_retried_while_it_starts() {
         let c = ManagedIdentityCredential { source: ManagedIdentitySource::Imds, user_assigned: None };
         let mut flow = c
-            .token_flow(&TokenRequest::new(vec!["https://vault.azure.net/.default".into()]), &RetryOptions::default())
+            .token_flow_with(
+                &TokenRequest::new(vec!["https://vault.azure.net/.default".into()]),
+                &RetryOptions::default(),
+            )
             .unwrap();
         let mut d = Driver::new([
             response(410, &[], "").into(),
@@ -166,20 +169,20 @@ mod tests {
         let mut answers: Vec<_> = (0..6).map(|_| response(410, &[], "").into()).collect();
         answers.push(response(200, &[], ok).into());
         let mut d = Driver::new(answers);
-        let mut flow = c.token_flow(&kv, &RetryOptions::managed_identity()).unwrap();
+        let mut flow = c.token_flow(&kv).unwrap();
         assert_eq!(d.run(&mut flow).unwrap().secret(), "eyJ0");
         assert_eq!(d.kinds().iter().filter(|k| **k == "Send").count(), 7);
         // The default profile gives up after three retries.
         let mut answers: Vec<_> = (0..6).map(|_| response(410, &[], "").into()).collect();
         answers.push(response(200, &[], ok).into());
         let mut d = Driver::new(answers);
-        let mut flow = c.token_flow(&kv, &RetryOptions::default()).unwrap();
+        let mut flow = c.token_flow_with(&kv, &RetryOptions::default()).unwrap();
         assert!(d.run(&mut flow).is_err());
         assert_eq!(d.kinds().iter().filter(|k| **k == "Send").count(), 4);
 
         // Nothing listening (not on Azure): one attempt, not six, so DefaultAzureCredential moves on.
         let mut d = Driver::new([crate::flows::scenario::connect_error()]);
-        let mut flow = c.token_flow(&kv, &RetryOptions::managed_identity()).unwrap();
+        let mut flow = c.token_flow(&kv).unwrap();
         let e = d.run(&mut flow).unwrap_err();
         assert_eq!(d.kinds(), ["Send", "Done"], "{e}");
     }

@@ -292,7 +292,7 @@ proptest! {
     fn token_flow_terminates(case in case()) {
         let credential = crate::auth::ManagedIdentityCredential::from_environment(|_| None, None);
         let retry = RetryOptions::default().max_retries(case.retries).max_delay(Duration::from_secs(20));
-        let mut flow = credential.token_flow(&TokenRequest::new(vec!["https://vault.azure.net/.default".into()]), &retry).unwrap();
+        let mut flow = credential.token_flow_with(&TokenRequest::new(vec!["https://vault.azure.net/.default".into()]), &retry).unwrap();
         let bound = flow.max_steps();
         let _ = drive(&mut flow, &case, bound, &Limits { max_wait: Duration::from_secs(20) })?;
     }
